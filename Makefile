@@ -1,0 +1,54 @@
+# Civic: `make run` serves the demo, `make test` runs every check. `make help` lists the rest.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format db-check db-upgrade seed cov bench clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP) ## Create the virtual environment and install pinned dependencies
+
+run: $(STAMP) ## Migrate, load the demo if the database is empty, serve on http://127.0.0.1:5000
+	CIVIC_ENV=development $(BIN)/flask db upgrade
+	CIVIC_ENV=development $(BIN)/flask seed demo --if-empty
+	@CIVIC_ENV=development $(BIN)/flask seed sign-ins
+	@echo "\nServing on http://127.0.0.1:5000 (Ctrl+C to stop)\n"
+	CIVIC_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+lint: $(STAMP) ## ruff: lint and formatting check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## ruff: fix what can be fixed and format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+db-check: $(STAMP) ## Fail if the models and the migrations differ (fresh SQLite database)
+	@tmp=$$(mktemp -d) && \
+	CIVIC_ENV=development DATABASE_URL=sqlite:///$$tmp/check.db CIVIC_INSTANCE_PATH=$$tmp $(BIN)/flask db upgrade >/dev/null && \
+	CIVIC_ENV=development DATABASE_URL=sqlite:///$$tmp/check.db CIVIC_INSTANCE_PATH=$$tmp $(BIN)/flask db check; \
+	status=$$?; rm -rf $$tmp; exit $$status
+
+test: $(STAMP) lint db-check ## Lint, migration check, and every test with coverage
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+db-upgrade: $(STAMP) ## Apply migrations to the configured database
+	$(BIN)/flask db upgrade
+
+seed: $(STAMP) ## Load the demo data (development only)
+	CIVIC_ENV=development $(BIN)/flask seed demo
+
+clean: ## Remove the virtual environment and caches (keeps instance/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov

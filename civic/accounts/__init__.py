@@ -1,0 +1,1 @@
+"""Residents, councillors, officers and admins: registration, sign-in, sessions, roles."""

@@ -1,0 +1,1 @@
+"""Administration pages: people and their roles (the audit log comes with moderation)."""

@@ -1,0 +1,61 @@
+"""Admin forms (shape only)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from civic.accounts.forms import optional_int
+from civic.core.permissions import Role
+
+ROLE_CHOICES = [(r.value, r.label) for r in Role]
+REASON_HINT = "This is kept in the audit log with your name and the time."
+
+
+def _reason() -> TextAreaField:
+    return TextAreaField(
+        "Reason",
+        validators=[DataRequired(message="Enter a reason"), Length(max=500, message="Reason must be 500 characters or fewer")],
+        widget=GovTextArea(),
+        description=REASON_HINT,
+    )
+
+
+class UserSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField("Name or email address", validators=[Optional(), Length(max=100)], widget=GovTextInput())
+    role = SelectField("Role", choices=[("", "Any role"), *ROLE_CHOICES], validators=[Optional()], widget=GovSelect())
+    submit = SubmitField("Search", widget=GovSubmitInput())
+
+
+class GrantRoleForm(FlaskForm):
+    role = SelectField("Role to give", choices=ROLE_CHOICES, widget=GovSelect())
+    area_id = SelectField("Ward represented (councillors only)", coerce=optional_int, validators=[Optional()], widget=GovSelect())
+    reason = _reason()
+    submit = SubmitField("Give role", widget=GovSubmitInput())
+
+
+class RevokeRoleForm(FlaskForm):
+    reason = _reason()
+    submit = SubmitField("Remove role", widget=GovSubmitInput())
+
+
+class SuspendForm(FlaskForm):
+    reason = _reason()
+    until = DateField(
+        "Suspended until (optional)",
+        validators=[Optional()],
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        description="Leave blank to suspend until restored. For example, 27 3 2027",
+    )
+    submit = SubmitField("Suspend account", widget=GovSubmitInput())
+
+
+class RestoreForm(FlaskForm):
+    reason = _reason()
+    submit = SubmitField("Restore account", widget=GovSubmitInput())

@@ -1,0 +1,1 @@
+"""UK geography: authority → districts (boroughs) → wards, with boundaries and census baselines."""

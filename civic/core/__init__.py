@@ -1,0 +1,1 @@
+"""Domain-free plumbing: models mixins, errors, permissions, audit, security, mail, templating."""

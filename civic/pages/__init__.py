@@ -1,0 +1,1 @@
+"""The home page and the service's fixed pages (privacy, accessibility, cookies)."""

@@ -1,0 +1,173 @@
+"""Fixtures: the app on each database, a clean database per test, clients, people, places.
+
+Every test that asks for ``app`` (directly or through another fixture) runs on SQLite, and on
+PostgreSQL too when ``TEST_DATABASE_URL`` is set. Tests that do not touch the app run once.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import text
+
+from civic import create_app
+from civic.extensions import db, limiter
+from config import TestingConfig, normalise_database_url
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+PASSWORD = "violet harbour lantern 42"
+
+
+def make_config(url: str, **overrides) -> TestingConfig:
+    config = TestingConfig()
+    config.SQLALCHEMY_DATABASE_URI = normalise_database_url(url)
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+def database_url(backend: str, tmp_path_factory) -> str:
+    if backend == "postgresql":
+        return os.environ["TEST_DATABASE_URL"]
+    # A file, not :memory:, so that a live server thread or process sees the same data.
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'civic-test.db'}"
+
+
+def reset_schema(app) -> None:
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
+        db.create_all()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request, tmp_path_factory):
+    app = create_app(make_config(database_url(request.param, tmp_path_factory)))
+    app.test_client_class = CivicClient
+    app.extensions["mailman"].outbox = []
+    reset_schema(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _app_context(request):
+    """For tests that use the app: an app context, then an empty database afterwards."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+        _empty_tables()
+        limiter.reset()
+        app.extensions["mailman"].outbox = []
+
+
+class CivicClient(FlaskClient):
+    """A test client that adds a valid CSRF token to form posts, as a browser would."""
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as session:
+            raw = session.get("csrf_token") or secrets.token_hex(20)
+            session["csrf_token"] = raw
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def post(self, *args, csrf: bool = True, csrf_field: str = "csrf_token", **kwargs):
+        data = kwargs.get("data")
+        if csrf and (data is None or isinstance(data, dict)):
+            data = dict(data or {})
+            data.setdefault(csrf_field, self.csrf_token())
+            kwargs["data"] = data
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox(app):
+    """Emails sent during the test (delivered at once through the locmem backend)."""
+    return app.extensions["mailman"].outbox
+
+
+@pytest.fixture
+def geography(app):
+    from tests.factories import build_geography
+
+    return build_geography()
+
+
+@pytest.fixture
+def make_user(app, geography):
+    from tests.factories import make_user as _make_user
+
+    def factory(*roles, **kwargs):
+        kwargs.setdefault("ward", geography.wards[0])
+        return _make_user(*roles, **kwargs)
+
+    return factory
+
+
+@pytest.fixture
+def resident(make_user):
+    return make_user("resident")
+
+
+@pytest.fixture
+def officer(make_user):
+    return make_user("resident", "officer")
+
+
+@pytest.fixture
+def councillor(make_user):
+    return make_user("resident", "councillor")
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("admin")
+
+
+def login(client, user, password: str = PASSWORD):
+    response = client.post("/sign-in", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+@pytest.fixture
+def login_as(client):
+    def do(user, password: str = PASSWORD):
+        return login(client, user, password)
+
+    return do
