@@ -88,7 +88,12 @@ def capture(app, database_url: str, method: str, path: str, form: dict | None, c
         # Plain HTTP from loopback, as the benchmark talks to gunicorn (the test client would
         # otherwise follow PREFERRED_URL_SCHEME, https, and the CSRF check would want a Referer).
         response = client.open(
-            path, base_url="http://127.0.0.1", method=method, data=form, headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"}
+            path,
+            base_url="http://127.0.0.1",
+            method=method,
+            data=form,
+            headers=headers,
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
         )
         if response.status_code not in expect:
             body = response.get_data(as_text=True)
