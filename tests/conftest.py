@@ -6,6 +6,7 @@ PostgreSQL too when ``TEST_DATABASE_URL`` is set. Tests that do not touch the ap
 
 from __future__ import annotations
 
+import contextvars
 import os
 import secrets
 
@@ -66,6 +67,7 @@ def _empty_tables() -> None:
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
+        db.session.execute(text("PRAGMA defer_foreign_keys=ON"))  # areas refer to their parents
         for table in reversed(tables):
             db.session.execute(table.delete())
     db.session.commit()
@@ -88,7 +90,18 @@ def _app_context(request):
 
 
 class CivicClient(FlaskClient):
-    """A test client that adds a valid CSRF token to form posts, as a browser would."""
+    """A test client that behaves like a separate browser.
+
+    Each request runs in a fresh context (its own app context, ``g`` and database session), as
+    it would in a server, even though the test itself holds an app context; and form posts get
+    a valid CSRF token, as a browser's would.
+    """
+
+    def open(self, *args, **kwargs):
+        # End the test's own transaction first: what it wrote becomes visible to the request,
+        # and what it reads afterwards comes from a fresh snapshot that includes the request's.
+        db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self) -> str:
         with self.session_transaction() as session:

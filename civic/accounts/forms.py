@@ -15,13 +15,14 @@ from wtforms import BooleanField, PasswordField, RadioField, SelectField, String
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from civic.accounts.demographics import DIMENSIONS
+from civic.core.forms import options
 
 
 def _demographic_field(key: str) -> RadioField:
     dimension = DIMENSIONS[key]
     return RadioField(
         f"{dimension.question} (optional)",
-        choices=dimension.form_choices(),
+        choices=options(dimension.form_choices()),
         validators=[Optional()],
         widget=GovRadioInput(),
         description=dimension.hint,
@@ -56,8 +57,8 @@ class DemographicsMixin:
         return {key: getattr(self, key).data for key in DIMENSIONS}
 
 
-def ward_choices(wards) -> list[tuple[int | str, str]]:
-    return [("", "Select your ward"), *[(w.id, f"{w.name} ({w.parent.name})" if w.parent else w.name) for w in wards]]
+def ward_choices(wards) -> list:
+    return options([("", "Select your ward"), *[(w.id, f"{w.name} ({w.parent.name})" if w.parent else w.name) for w in wards]])
 
 
 class RegisterForm(DemographicsMixin, FlaskForm):

@@ -8,6 +8,7 @@ from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from civic.accounts.forms import optional_int
+from civic.core.forms import options
 from civic.core.permissions import Role
 
 ROLE_CHOICES = [(r.value, r.label) for r in Role]
@@ -28,12 +29,12 @@ class UserSearchForm(FlaskForm):
         csrf = False  # a GET search changes nothing
 
     q = StringField("Name or email address", validators=[Optional(), Length(max=100)], widget=GovTextInput())
-    role = SelectField("Role", choices=[("", "Any role"), *ROLE_CHOICES], validators=[Optional()], widget=GovSelect())
+    role = SelectField("Role", choices=options([("", "Any role"), *ROLE_CHOICES]), validators=[Optional()], widget=GovSelect())
     submit = SubmitField("Search", widget=GovSubmitInput())
 
 
 class GrantRoleForm(FlaskForm):
-    role = SelectField("Role to give", choices=ROLE_CHOICES, widget=GovSelect())
+    role = SelectField("Role to give", choices=options(ROLE_CHOICES), widget=GovSelect())
     area_id = SelectField("Ward represented (councillors only)", coerce=optional_int, validators=[Optional()], widget=GovSelect())
     reason = _reason()
     submit = SubmitField("Give role", widget=GovSubmitInput())

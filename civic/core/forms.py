@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from civic.core.errors import DomainError
 
@@ -19,3 +20,8 @@ def show_error(form: FlaskForm, error: DomainError, default_field: str | None = 
 
 def has_errors(form: FlaskForm) -> bool:
     return bool(form.errors)
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]
