@@ -128,10 +128,43 @@ def runner(app):
     return app.test_cli_runner()
 
 
+class Outbox(list):
+    """The emails sent so far; reading it first delivers what the test's own code queued."""
+
+    def __init__(self, app):
+        super().__init__()
+        self.app = app
+
+    def _sync(self):
+        from civic.core.mail import deliver_pending
+
+        deliver_pending()
+        super().clear()
+        super().extend(self.app.extensions["mailman"].outbox)
+
+    def __getitem__(self, index):
+        self._sync()
+        return super().__getitem__(index)
+
+    def __len__(self):
+        self._sync()
+        return super().__len__()
+
+    def __iter__(self):
+        self._sync()
+        return super().__iter__()
+
+    def __eq__(self, other):
+        self._sync()
+        return list(self) == other
+
+    __hash__ = None
+
+
 @pytest.fixture
 def outbox(app):
-    """Emails sent during the test (delivered at once through the locmem backend)."""
-    return app.extensions["mailman"].outbox
+    """Emails sent during the test (the locmem backend), including those queued outside requests."""
+    return Outbox(app)
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from civic.accounts.forms import optional_int
-from civic.core.forms import options
+from civic.core.forms import DateInput, options
 from civic.core.permissions import Role
 
 ROLE_CHOICES = [(r.value, r.label) for r in Role]
@@ -50,7 +50,7 @@ class SuspendForm(FlaskForm):
     until = DateField(
         "Suspended until (optional)",
         validators=[Optional()],
-        widget=GovDateInput(),
+        widget=DateInput(),
         format="%d %m %Y",
         description="Leave blank to suspend until restored. For example, 27 3 2027",
     )
