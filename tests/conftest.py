@@ -20,6 +20,8 @@ from civic.extensions import db, limiter
 from config import TestingConfig, normalise_database_url
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+if os.environ.get("CIVIC_REQUIRE_POSTGRES") == "1" and "postgresql" not in BACKENDS:
+    raise pytest.UsageError("CIVIC_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set: the PostgreSQL tests would not run")
 PASSWORD = "violet harbour lantern 42"
 
 
