@@ -216,6 +216,8 @@ class TestingConfig(Config):
         self.ARGON2_MEMORY_COST = 1024
         self.ARGON2_PARALLELISM = 1
         self.BASE_URL = "http://localhost"
+        # Test code reads between requests; it must not hold SQLite's write lock while it does.
+        self.SQLITE_IMMEDIATE_OUTSIDE_REQUESTS = False
 
 
 class ProductionConfig(Config):

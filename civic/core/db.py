@@ -26,7 +26,7 @@ import os
 import random
 import time
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -80,6 +80,8 @@ def _wants_write_lock() -> bool:
             return True
         view = current_app.view_functions.get(request.endpoint or "")
         return bool(getattr(view, "civic_write_lock", False))
+    if has_app_context():
+        return current_app.config.get("SQLITE_IMMEDIATE_OUTSIDE_REQUESTS", True)
     return True
 
 
