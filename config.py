@@ -142,6 +142,10 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", True, bool)
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Flask-Limiter would put Retry-After (the limit window's reset, up to an hour) on every
+        # response of a limited route, including redirects and 503s, where it means something
+        # else; the 429 page sets the real Retry-After itself (core/errors_views.py).
+        self.RATELIMIT_HEADER_RETRY_AFTER = "X-RateLimit-Retry-After"
         self.RATELIMIT_SIGN_IN_ACCOUNT = env("RATELIMIT_SIGN_IN_ACCOUNT", "10 per 15 minutes")
         self.RATELIMIT_SIGN_IN_ADDRESS = env("RATELIMIT_SIGN_IN_ADDRESS", "30 per 15 minutes")
         self.RATELIMIT_REGISTER = env("RATELIMIT_REGISTER", "10 per hour")
