@@ -45,6 +45,15 @@ class Browser:
             self._conn.close()
             self._conn = None
 
+    def __enter__(self) -> Browser:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a dropped browser hangs up rather than leaking its socket
+        self.close()
+
     @property
     def cookie_header(self) -> str:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -55,6 +64,7 @@ class Browser:
         if body is not None:
             sent["Content-Type"] = "application/x-www-form-urlencoded"
         sent.update(headers or {})
+        reused = self._conn is not None
         conn = self._connection()
         try:
             conn.request(method, path, body=body, headers=sent)
@@ -62,6 +72,10 @@ class Browser:
             data = raw.read().decode("utf-8", errors="replace")
         except (OSError, http.client.HTTPException):
             self.close()
+            # A kept-alive connection the server has since closed: a GET is sent again on a
+            # new one, as browsers do. Anything else is the caller's to retry.
+            if reused and method == "GET":
+                return self.request(method, path, form=form, headers=headers)
             raise
         for header in raw.headers.get_all("Set-Cookie") or []:
             self._store_cookie(header)

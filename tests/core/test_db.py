@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import threading
 import time
 
 import pytest
@@ -17,6 +16,8 @@ from civic.core import db as civic_db
 from civic.extensions import db
 from tests.conftest import PASSWORD, CivicClient, make_config
 from tests.factories import build_geography, make_user
+
+pytestmark = pytest.mark.faults
 
 BUSY_MS = 200
 RETRIES = 2
@@ -66,17 +67,33 @@ def test_write_lock_held_throughout_gives_busy_503_after_bounded_retries(locked,
     assert db.session.get(User, user.id).display_name != "Renamed while locked"
 
 
-def test_lock_freed_during_the_retries_lets_the_write_through(locked, caplog):
+class ReleaseOnFirstRetry(logging.Handler):
+    """Frees the lock the moment the first retry is announced, so the second attempt gets it."""
+
+    def __init__(self, holder):
+        super().__init__(logging.WARNING)
+        self.holder, self.retries = holder, 0
+
+    def emit(self, record):
+        if "SQLite write lock busy" in record.getMessage():
+            self.retries += 1
+            if self.retries == 1:
+                self.holder.execute("ROLLBACK")
+
+
+def test_lock_freed_during_the_retries_lets_the_write_through(locked):
     app, client, user, holder = locked
     holder.execute("BEGIN IMMEDIATE")
-    release = threading.Timer(BUSY_MS * 1.25 / 1000, lambda: holder.execute("ROLLBACK"))
-    release.start()
-    with caplog.at_level(logging.WARNING, logger="civic.core.db"):
+    release = ReleaseOnFirstRetry(holder)
+    logger = logging.getLogger("civic.core.db")
+    logger.addHandler(release)
+    try:
         response = _details(client, user, "Renamed after a wait")
-    release.join()
+    finally:
+        logger.removeHandler(release)
 
     assert response.status_code == 302
-    assert any("SQLite write lock busy" in r.message for r in caplog.records)
+    assert release.retries == 1
     db.session.expire_all()
     assert db.session.get(User, user.id).display_name == "Renamed after a wait"
 

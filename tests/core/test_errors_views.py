@@ -25,6 +25,8 @@ from ops.tcpproxy import TcpProxy
 from tests.conftest import PASSWORD, CivicClient, make_config
 from tests.factories import build_geography, make_user
 
+pytestmark = pytest.mark.faults
+
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
 
 

@@ -12,6 +12,8 @@ from civic.core import overload
 from civic.extensions import db
 from tests.conftest import make_config
 
+pytestmark = pytest.mark.faults
+
 
 @pytest.fixture
 def queries(app):

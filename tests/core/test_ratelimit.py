@@ -21,7 +21,10 @@ from civic.extensions import limiter
 from ops.servers import PrivateRedis, free_port
 from tests.conftest import PASSWORD, CivicClient, make_config
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed"),
+]
 
 LIMIT = 3
 

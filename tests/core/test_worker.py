@@ -10,6 +10,8 @@ from gunicorn.workers.gthread import ThreadWorker
 from civic.core import overload
 from civic.core.worker import CivicThreadWorker
 
+pytestmark = pytest.mark.faults
+
 
 class Conn:
     pass

@@ -93,19 +93,28 @@ def _people(url: str, count: int) -> tuple[list[int], list[str]]:
     return ward_ids, emails
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def site(request, tmp_path, private_redis):
-    """A fresh site on each database (PostgreSQL: a new database in the private cluster)."""
-    if request.param == "postgresql":
+def _site(request, backend: str, tmp_path: Path, redis_url: str):
+    if backend == "postgresql":
         pg = request.getfixturevalue("private_pg")
         name = f"site_{abs(hash(request.node.nodeid)) % 10**8}"
         pg.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}" OWNER civic')
         url = pg.url(name)
+        request.addfinalizer(lambda: pg.directory and pg.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
         pg = None
         url = f"sqlite:///{tmp_path / 'civic.db'}"
     _migrate(url)
     ward_ids, emails = _people(url, 40)
-    yield Site(request.param, url, private_redis.url, pg, tmp_path, ward_ids, emails)
-    if pg is not None and pg.directory is not None:
-        pg.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return Site(backend, url, redis_url, pg, tmp_path, ward_ids, emails)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def site(request, tmp_path, private_redis):
+    """A fresh site on each database (PostgreSQL: a new database in the private cluster)."""
+    return _site(request, request.param, tmp_path, private_redis.url)
+
+
+@pytest.fixture(scope="module")
+def pg_site(request, tmp_path_factory, private_redis):
+    """A site on PostgreSQL shared by a module's tests, for what needs a database server."""
+    return _site(request, "postgresql", tmp_path_factory.mktemp("site"), private_redis.url)
