@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format db-check db-upgrade seed cov bench faults cluster restore-check clean
+.PHONY: help install run test lint format db-check db-upgrade seed cov bench faults cluster restore-check pitr-drill clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ cluster: $(STAMP) ## Two app servers sharing PostgreSQL and Redis (needs DATABAS
 
 restore-check: $(STAMP) ## Back up DATABASE_URL with pg_dump, restore it into a new database, verify the audit chain and row counts
 	$(BIN)/python -m ops.restore_check
+
+pitr-drill: $(STAMP) ## Rehearse point-in-time recovery (pg_basebackup + archived WAL) on a private PostgreSQL
+	$(BIN)/python -m ops.pitr_drill
 
 db-upgrade: $(STAMP) ## Apply migrations to the configured database
 	$(BIN)/flask db upgrade
