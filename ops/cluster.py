@@ -13,7 +13,6 @@ either port, or point a proxy at both.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import signal
@@ -56,6 +55,9 @@ class Cluster:
         return self
 
     def stop(self) -> None:
+        for server in self.servers:  # all at once: each finishes its requests in parallel
+            if server.process and server.process.poll() is None:
+                server.process.terminate()
         for server in self.servers:
             server.stop()
 
@@ -69,25 +71,34 @@ def main() -> int:
     if not database_url.startswith(("postgresql", "postgres://")):
         print("make cluster needs DATABASE_URL=postgresql+psycopg://… (several servers share one PostgreSQL)", file=sys.stderr)
         return 2
-    redis = None
-    redis_url = os.environ.get("RATELIMIT_STORAGE_URI", "")
-    if not redis_url.startswith("redis"):
-        redis = PrivateRedis().start()
-        redis_url = redis.url
-        print(f"Started a private Redis for rate limits: {redis_url}")
-    ports = [int(p) for p in os.environ.get("CLUSTER_PORTS", "8001,8002").split(",")]
-    cluster = Cluster(database_url, redis_url, ports, {"SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48)})
+    stopped = threading.Event()
+
+    def on_term(*_):
+        if not stopped.is_set():
+            stopped.set()
+            raise KeyboardInterrupt  # unwinds through the finally below, at any stage
+
+    signal.signal(signal.SIGTERM, on_term)
+    redis = cluster = None
     try:
+        redis_url = os.environ.get("RATELIMIT_STORAGE_URI", "")
+        if not redis_url.startswith("redis"):
+            redis = PrivateRedis().start()
+            redis_url = redis.url
+            print(f"Started a private Redis for rate limits: {redis_url}", flush=True)
+        ports = [int(p) for p in os.environ.get("CLUSTER_PORTS", "8001,8002").split(",")]
+        secret = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48)
+        cluster = Cluster(database_url, redis_url, ports, {"SECRET_KEY": secret})
         cluster.start()
         for server in cluster.servers:
-            print(f"App server on {server.base_url} (log: {server.log_path})")
-        print("Both share the database and Redis; sign in on one and you are signed in on the other. Ctrl+C stops.")
-        stopped = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
+            print(f"App server on {server.base_url} (log: {server.log_path})", flush=True)
+        print("Both share the database and Redis; sign in on one and you are signed in on the other. Ctrl+C stops.", flush=True)
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
     finally:
-        cluster.stop()
+        if cluster:
+            cluster.stop()
         if redis:
             redis.stop()
     return 0

@@ -200,6 +200,8 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> Gunicorn:
+        if port_open(self.port):  # else the health check below would be answered by someone else
+            raise RuntimeError(f"port {self.port} is already in use")
         env = {**os.environ, **self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
         argv = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), *self.extra_args]
         if self.app:
