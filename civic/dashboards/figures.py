@@ -15,8 +15,8 @@ FONT = {"family": "arial, sans-serif", "size": 14, "color": "#0b0c0c"}
 PARTICIPANT_COLOUR = PALETTE[0]
 CENSUS_COLOUR = PALETTE[1]
 WITHHELD_COLOUR = "#b1b4b6"
-# Sequential, colour-blind-safe (light to dark blue), for rates on the map.
-RATE_SCALE = [[0, "#deebf7"], [0.5, "#6baed6"], [1, "#08306b"]]
+# Sequential, colour-blind-safe (light to dark blue), for bands of rates on the map.
+BAND_COLOURS = ["#c6dbef", "#6baed6", "#2171b5", "#08306b"]
 
 
 def _layout(fig: go.Figure, title: str, **kwargs) -> go.Figure:
@@ -72,45 +72,63 @@ def over_time(series: list[Series]) -> go.Figure:
     )
 
 
+def _bands(values: list[float], count: int = 4) -> list[tuple[float, float]]:
+    """Equal-width bands from the lowest to the highest rate (one band when they are equal)."""
+    low, high = min(values), max(values)
+    if high == low:
+        return [(low, high)]
+    step = (high - low) / count
+    return [(round(low + i * step, 1), round(low + (i + 1) * step, 1)) for i in range(count)]
+
+
 def ward_map(rows: list[WardRow], geojson_url: str) -> go.Figure:
-    """Participants per 1,000 residents aged 16+ by ward; withheld wards in grey."""
+    """Participants per 1,000 residents aged 16+ by ward, in bands; withheld wards in grey.
+
+    Bands with a legend rather than a continuous colour bar: the colour bar's gradient needs an
+    inline style, which the Content-Security-Policy blocks, and a legend can be read as text.
+    """
     known = [r for r in rows if r.per_thousand is not None]
     withheld = [r for r in rows if r.per_thousand is None]
     fig = go.Figure()
     if known:
-        fig.add_trace(
-            go.Choropleth(
-                geojson=geojson_url,
-                featureidkey="id",
-                locations=[r.code for r in known],
-                z=[r.per_thousand for r in known],
-                text=[r.name for r in known],
-                colorscale=RATE_SCALE,
-                zmin=0,
-                colorbar={"title": {"text": "Per 1,000"}},
-                marker={"line": {"color": "#ffffff", "width": 0.8}},
-                name="Participants per 1,000",
-                hovertemplate="%{text}: %{z} per 1,000<extra></extra>",
+        bands = _bands([r.per_thousand for r in known])
+        for i, (low, high) in enumerate(bands):
+            last = i == len(bands) - 1
+            members = [r for r in known if low <= r.per_thousand and (r.per_thousand < high or last)]
+            if not members:
+                continue
+            colour = BAND_COLOURS[round(i * (len(BAND_COLOURS) - 1) / max(len(bands) - 1, 1))]
+            fig.add_trace(
+                _choropleth(members, geojson_url, colour, f"{low:g} to {high:g} per 1,000", [r.per_thousand for r in members])
             )
-        )
     if withheld:
-        fig.add_trace(
-            go.Choropleth(
-                geojson=geojson_url,
-                featureidkey="id",
-                locations=[r.code for r in withheld],
-                z=[0] * len(withheld),
-                text=[r.name for r in withheld],
-                colorscale=[[0, WITHHELD_COLOUR], [1, WITHHELD_COLOUR]],
-                showscale=False,
-                showlegend=True,
-                name="Withheld (small numbers)",
-                marker={"line": {"color": "#ffffff", "width": 0.8}},
-                hovertemplate="%{text}: withheld<extra></extra>",
-            )
-        )
+        fig.add_trace(_choropleth(withheld, geojson_url, WITHHELD_COLOUR, "Withheld (small numbers)", None))
     fig.update_geos(fitbounds="locations", visible=False)
-    return _layout(fig, "Participants per 1,000 residents aged 16 and over", height=480, legend={"orientation": "h", "y": -0.05})
+    return _layout(
+        fig,
+        "Participants per 1,000 residents aged 16 and over",
+        height=480,
+        legend={"title": {"text": "Per 1,000 residents 16+"}},
+    )
+
+
+def _choropleth(rows: list[WardRow], geojson_url: str, colour: str, name: str, rates) -> go.Choropleth:
+    return go.Choropleth(
+        geojson=geojson_url,
+        featureidkey="id",
+        locations=[r.code for r in rows],
+        z=[1] * len(rows),
+        text=[
+            r.name + (f": {rate:g} per 1,000" if rate is not None else ": withheld")
+            for r, rate in zip(rows, rates or [None] * len(rows), strict=True)
+        ],
+        colorscale=[[0, colour], [1, colour]],
+        showscale=False,
+        showlegend=True,
+        name=name,
+        marker={"line": {"color": "#ffffff", "width": 0.8}},
+        hovertemplate="%{text}<extra></extra>",
+    )
 
 
 def ward_bars(rows: list[WardRow]) -> go.Figure:
@@ -225,7 +243,8 @@ def summary_representativeness(table: DimensionTable) -> str:
     low = min(rated, key=lambda r: r.ratio)
     high = max(rated, key=lambda r: r.ratio)
     return (
-        f"{table.title}: most under-represented {low.label} ({low.share:g}% of participants, {low.census_share:g}% of residents); "
+        f"{table.title}: most under-represented {low.label} "
+        f"({low.share:g}% of participants, {low.census_share:g}% of residents); "
         f"most over-represented {high.label} ({high.share:g}% against {high.census_share:g}%)."
     )
 
