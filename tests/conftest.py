@@ -66,6 +66,8 @@ def _empty_tables() -> None:
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
+        # Areas refer to their parent area: check foreign keys once, at the end.
+        db.session.execute(text("PRAGMA defer_foreign_keys = ON"))
         for table in reversed(tables):
             db.session.execute(table.delete())
     db.session.commit()

@@ -37,6 +37,7 @@ def build_geography(wards_per_borough: int = 2) -> Geography:
     for b in range(2):
         borough = Area(level=AreaLevel.DISTRICT, gss_code=f"E0890000{b + 1}", name=f"Borough {b + 1}", parent=authority)
         geo.boroughs.append(borough)
+        db.session.add(borough)  # SQLAlchemy 2 no longer adds it through the parent's backref
         for w in range(wards_per_borough):
             n = b * wards_per_borough + w + 1
             ward = Area(
@@ -53,6 +54,7 @@ def build_geography(wards_per_borough: int = 2) -> Geography:
                 AreaBaseline(dimension="sex", category="male", count=4900 + n, source="test"),
             ]
             geo.wards.append(ward)
+            db.session.add(ward)
     db.session.commit()
     return geo
 

@@ -156,9 +156,9 @@ def protect_linked(
         exposed, lo, hi = _attack(value, shown, primary, secondary, rels, member_of, limit, floor)
         if not exposed:
             break
-        added = set()
+        added: set[int] = set()
         for cell in sorted(exposed):
-            partner = _partner(cell, exposed[cell], shown, value, primary | secondary | added, rels, member_of, rank)
+            partner = _partner(cell, exposed[cell], shown, value, primary | secondary, added, rels, member_of, rank)
             if partner is None:
                 raise RuntimeError(f"cannot protect {keys[cell]!r}: no published cell left to withhold beside it")
             added.add(partner)
@@ -226,9 +226,10 @@ def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1):
     return exposed, lo, hi
 
 
-def _partner(cell, via, shown, value, suppressed, rels, member_of, rank) -> int | None:
+def _partner(cell, via, shown, value, suppressed, added, rels, member_of, rank) -> int | None:
     """The cell to withhold so that ``cell`` is hidden again: the cheapest published non-zero
-    cell in the relation that exposed it, else in the nearest relation around it."""
+    cell in the relation that exposed it, else in the nearest relation around it (or one
+    already chosen in this round, if that is nearer)."""
     seen_rel = set()
     seen_cell = {cell}
     frontier = [via, *member_of[cell]]
@@ -241,6 +242,8 @@ def _partner(cell, via, shown, value, suppressed, rels, member_of, rank) -> int 
             seen_rel.add(r)
             t, parts = rels[r]
             for m in (t, *parts):
+                if m in added:
+                    return m
                 if m in suppressed or not shown[m]:
                     if m not in seen_cell:
                         seen_cell.add(m)
