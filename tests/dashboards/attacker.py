@@ -38,10 +38,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from civic.accounts.demographics import DIMENSIONS
 from civic.core.disclosure import Protected
 from civic.dashboards import queries
 from civic.dashboards.metrics import PERIODS, groups
-from civic.accounts.demographics import DIMENSIONS
 
 P = 2**61 - 1
 
