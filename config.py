@@ -202,6 +202,8 @@ class TestingConfig(Config):
         self.ARGON2_PARALLELISM = 1
         self.BASE_URL = "http://localhost"
         self.DASHBOARD_MAX_AGE_SECONDS = 0  # every test sees the data it has just written
+        # Test code reads between requests; it must not hold SQLite's write lock while it does.
+        self.SQLITE_IMMEDIATE_OUTSIDE_REQUESTS = False
 
 
 class ProductionConfig(Config):

@@ -43,8 +43,9 @@ def create_app(config: Config | str | None = None) -> Flask:
     _register_blueprints(app)
     _register_commands(app)
 
-    from civic.core import errors_views, security, templating
+    from civic.core import errors_views, mail, security, templating
 
+    mail.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     errors_views.init_app(app)

@@ -6,6 +6,7 @@ PostgreSQL too when ``TEST_DATABASE_URL`` is set. Tests that do not touch the ap
 
 from __future__ import annotations
 
+import contextvars
 import os
 import secrets
 
@@ -19,6 +20,8 @@ from civic.extensions import db, limiter
 from config import TestingConfig, normalise_database_url
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+if os.environ.get("CIVIC_REQUIRE_POSTGRES") == "1" and "postgresql" not in BACKENDS:
+    raise pytest.UsageError("CIVIC_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set: the PostgreSQL tests would not run")
 PASSWORD = "violet harbour lantern 42"
 
 
@@ -66,8 +69,7 @@ def _empty_tables() -> None:
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
-        # Areas refer to their parent area: check foreign keys once, at the end.
-        db.session.execute(text("PRAGMA defer_foreign_keys = ON"))
+        db.session.execute(text("PRAGMA defer_foreign_keys=ON"))  # areas refer to their parents
         for table in reversed(tables):
             db.session.execute(table.delete())
     db.session.commit()
@@ -90,7 +92,18 @@ def _app_context(request):
 
 
 class CivicClient(FlaskClient):
-    """A test client that adds a valid CSRF token to form posts, as a browser would."""
+    """A test client that behaves like a separate browser.
+
+    Each request runs in a fresh context (its own app context, ``g`` and database session), as
+    it would in a server, even though the test itself holds an app context; and form posts get
+    a valid CSRF token, as a browser's would.
+    """
+
+    def open(self, *args, **kwargs):
+        # End the test's own transaction first: what it wrote becomes visible to the request,
+        # and what it reads afterwards comes from a fresh snapshot that includes the request's.
+        db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self) -> str:
         with self.session_transaction() as session:
@@ -117,10 +130,43 @@ def runner(app):
     return app.test_cli_runner()
 
 
+class Outbox(list):
+    """The emails sent so far; reading it first delivers what the test's own code queued."""
+
+    def __init__(self, app):
+        super().__init__()
+        self.app = app
+
+    def _sync(self):
+        from civic.core.mail import deliver_pending
+
+        deliver_pending()
+        super().clear()
+        super().extend(self.app.extensions["mailman"].outbox)
+
+    def __getitem__(self, index):
+        self._sync()
+        return super().__getitem__(index)
+
+    def __len__(self):
+        self._sync()
+        return super().__len__()
+
+    def __iter__(self):
+        self._sync()
+        return super().__iter__()
+
+    def __eq__(self, other):
+        self._sync()
+        return list(self) == other
+
+    __hash__ = None
+
+
 @pytest.fixture
 def outbox(app):
-    """Emails sent during the test (delivered at once through the locmem backend)."""
-    return app.extensions["mailman"].outbox
+    """Emails sent during the test (the locmem backend), including those queued outside requests."""
+    return Outbox(app)
 
 
 @pytest.fixture

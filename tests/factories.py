@@ -35,26 +35,27 @@ def build_geography(wards_per_borough: int = 2) -> Geography:
     geo = Geography(authority)
     db.session.add(authority)
     for b in range(2):
-        borough = Area(level=AreaLevel.DISTRICT, gss_code=f"E0890000{b + 1}", name=f"Borough {b + 1}", parent=authority)
+        borough = Area(level=AreaLevel.DISTRICT, gss_code=f"E0890000{b + 1}", name=f"Borough {b + 1}")
+        db.session.add(borough)
+        borough.parent = authority
         geo.boroughs.append(borough)
-        db.session.add(borough)  # SQLAlchemy 2 no longer adds it through the parent's backref
         for w in range(wards_per_borough):
             n = b * wards_per_borough + w + 1
             ward = Area(
                 level=AreaLevel.WARD,
                 gss_code=f"E0590{n:04d}",
                 name=f"Ward {n} {XSS}" if n == 1 else f"Ward {n}",
-                parent=borough,
                 boundary=json.dumps(square(-2.3 + 0.01 * n, 53.4)),
                 population=10000 + n,
                 adult_population=8000 + n,
             )
+            db.session.add(ward)
+            ward.parent = borough
             ward.baselines = [
                 AreaBaseline(dimension="sex", category="female", count=5100, source="test"),
                 AreaBaseline(dimension="sex", category="male", count=4900 + n, source="test"),
             ]
             geo.wards.append(ward)
-            db.session.add(ward)
     db.session.commit()
     return geo
 

@@ -12,16 +12,36 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from civic.accounts.demographics import DIMENSIONS
+from civic.core.forms import options
+
+EMAIL_FORMAT = Email(message="Enter an email address in the correct format, like name@example.com", check_deliverability=False)
+
+
+class StrongPassword:
+    """Check a new password as the service will, so every problem shows on the first submit."""
+
+    def __init__(self, email_field: str | None = "email", name_field: str | None = "display_name"):
+        self.email_field = email_field
+        self.name_field = name_field
+
+    def __call__(self, form, field):
+        from civic.accounts.services import password_problem
+
+        email = form[self.email_field].data if self.email_field and self.email_field in form else ""
+        name = form[self.name_field].data if self.name_field and self.name_field in form else ""
+        problem = password_problem(field.data or "", email=(email or "").strip(), name=(name or "").strip())
+        if problem:
+            raise ValidationError(problem)
 
 
 def _demographic_field(key: str) -> RadioField:
     dimension = DIMENSIONS[key]
     return RadioField(
         f"{dimension.question} (optional)",
-        choices=dimension.form_choices(),
+        choices=options(dimension.form_choices()),
         validators=[Optional()],
         widget=GovRadioInput(),
         description=dimension.hint,
@@ -56,14 +76,14 @@ class DemographicsMixin:
         return {key: getattr(self, key).data for key in DIMENSIONS}
 
 
-def ward_choices(wards) -> list[tuple[int | str, str]]:
-    return [("", "Select your ward"), *[(w.id, f"{w.name} ({w.parent.name})" if w.parent else w.name) for w in wards]]
+def ward_choices(wards) -> list:
+    return options([("", "Select your ward"), *[(w.id, f"{w.name} ({w.parent.name})" if w.parent else w.name) for w in wards]])
 
 
 class RegisterForm(DemographicsMixin, FlaskForm):
     email = StringField(
         "Email address",
-        validators=[DataRequired(message="Enter your email address"), Length(max=254)],
+        validators=[DataRequired(message="Enter your email address"), Length(max=254), EMAIL_FORMAT],
         widget=GovTextInput(),
         description="We will send you a link to confirm it.",
     )
@@ -75,7 +95,7 @@ class RegisterForm(DemographicsMixin, FlaskForm):
     )
     password = PasswordField(
         "Create a password",
-        validators=[DataRequired(message="Enter a password")],
+        validators=[DataRequired(message="Enter a password"), StrongPassword()],
         widget=GovPasswordInput(),
         description="At least 12 characters. A few unrelated words together make a good password.",
     )
@@ -99,7 +119,7 @@ class ResetRequestForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
-        validators=[DataRequired(message="Enter a new password")],
+        validators=[DataRequired(message="Enter a new password"), StrongPassword(None, None)],
         widget=GovPasswordInput(),
         description="At least 12 characters. A few unrelated words together make a good password.",
     )
@@ -122,7 +142,7 @@ class ChangePasswordForm(FlaskForm):
     )
     new_password = PasswordField(
         "New password",
-        validators=[DataRequired(message="Enter a new password")],
+        validators=[DataRequired(message="Enter a new password"), StrongPassword(None, None)],
         widget=GovPasswordInput(),
         description="At least 12 characters. Signing in elsewhere will end when you change it.",
     )

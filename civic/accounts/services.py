@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, or_, select
 from zxcvbn import zxcvbn
@@ -37,6 +37,7 @@ from civic.core.errors import NotAllowed, RuleViolation
 from civic.core.mail import queue_email
 from civic.core.models import utcnow
 from civic.core.permissions import Permission, Role, has_permission
+from civic.core.urls import external_url
 from civic.extensions import db
 
 # --- Errors ---------------------------------------------------------------------------------
@@ -196,10 +197,6 @@ def _find_token(signed: str, purpose: str) -> EmailToken:
     return token
 
 
-def _external(endpoint: str, **values) -> str:
-    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
-
-
 # --- Registration and verification ----------------------------------------------------------
 
 
@@ -234,8 +231,8 @@ def register_resident(reg: Registration) -> User | None:
             "You already have an account",
             "already_registered",
             user=existing,
-            sign_in_url=_external("accounts.sign_in"),
-            reset_url=_external("accounts.reset_request"),
+            sign_in_url=external_url("accounts.sign_in"),
+            reset_url=external_url("accounts.reset_request"),
         )
         db.session.commit()
         return None
@@ -256,7 +253,7 @@ def _queue_verification(user: User) -> None:
         "Confirm your email address",
         "verify_email",
         user=user,
-        verify_url=_external("accounts.verify", token=token),
+        verify_url=external_url("accounts.verify", token=token),
     )
 
 
@@ -373,7 +370,7 @@ def request_password_reset(email: str) -> None:
         "Reset your password",
         "reset_password",
         user=user,
-        reset_url=_external("accounts.reset_password", token=token),
+        reset_url=external_url("accounts.reset_password", token=token),
         minutes=int(current_app.config["RESET_TOKEN_MAX_AGE"].total_seconds() // 60),
     )
     db.session.commit()
@@ -503,8 +500,12 @@ def search_users(query: str = "", role: str | None = None, page: int = 1):
     stmt = select(User).where(User.deleted_at.is_(None))
     query = (query or "").strip()
     if query:
-        like = f"%{query.lower()}%"
-        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.display_name).like(like)))
+        # Match the text literally: % and _ typed by the admin are not wildcards.
+        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        stmt = stmt.where(
+            or_(func.lower(User.email).like(like, escape="\\"), func.lower(User.display_name).like(like, escape="\\"))
+        )
     if role:
         stmt = stmt.where(User.roles.any(UserRole.role == Role(role).value))
     return db.paginate(stmt.order_by(User.id.desc()), page=max(page, 1), per_page=USERS_PER_PAGE, error_out=False)

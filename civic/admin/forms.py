@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from civic.accounts.forms import optional_int
+from civic.core.forms import DateInput, options
 from civic.core.permissions import Role
 
 ROLE_CHOICES = [(r.value, r.label) for r in Role]
@@ -28,12 +29,12 @@ class UserSearchForm(FlaskForm):
         csrf = False  # a GET search changes nothing
 
     q = StringField("Name or email address", validators=[Optional(), Length(max=100)], widget=GovTextInput())
-    role = SelectField("Role", choices=[("", "Any role"), *ROLE_CHOICES], validators=[Optional()], widget=GovSelect())
+    role = SelectField("Role", choices=options([("", "Any role"), *ROLE_CHOICES]), validators=[Optional()], widget=GovSelect())
     submit = SubmitField("Search", widget=GovSubmitInput())
 
 
 class GrantRoleForm(FlaskForm):
-    role = SelectField("Role to give", choices=ROLE_CHOICES, widget=GovSelect())
+    role = SelectField("Role to give", choices=options(ROLE_CHOICES), widget=GovSelect())
     area_id = SelectField("Ward represented (councillors only)", coerce=optional_int, validators=[Optional()], widget=GovSelect())
     reason = _reason()
     submit = SubmitField("Give role", widget=GovSubmitInput())
@@ -49,7 +50,7 @@ class SuspendForm(FlaskForm):
     until = DateField(
         "Suspended until (optional)",
         validators=[Optional()],
-        widget=GovDateInput(),
+        widget=DateInput(),
         format="%d %m %Y",
         description="Leave blank to suspend until restored. For example, 27 3 2027",
     )

@@ -161,23 +161,29 @@ def verify_chain(expected_head: tuple[int, str] | None = None, batch: int = 5000
     count = 0
     last: AuditEvent | None = None
     seen_head = expected_head is None
-    query = select(AuditEvent).order_by(AuditEvent.seq)
-    for event in db.session.execute(query.execution_options(yield_per=batch)).scalars():
-        count += 1
-        if event.seq != expected_seq:
-            kind = "missing" if event.seq > expected_seq else "out of order"
-            return VerifyResult(False, count, None, None, f"entry {expected_seq} is {kind} (found {event.seq})", expected_seq)
-        if event.prev_hash != prev_hash:
-            return VerifyResult(False, count, None, None, f"entry {event.seq} does not follow entry {event.seq - 1}", event.seq)
-        if chain_hash(prev_hash, event.canonical()) != event.hash:
-            return VerifyResult(False, count, None, None, f"entry {event.seq} has been altered", event.seq)
-        if expected_head and event.seq == expected_head[0]:
-            if event.hash != expected_head[1]:
-                return VerifyResult(False, count, None, None, f"entry {event.seq} differs from the published head", event.seq)
-            seen_head = True
-        prev_hash = event.hash
-        expected_seq += 1
-        last = event
+    query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    rows = db.session.execute(query).scalars()
+    try:
+        for event in rows:
+            count += 1
+            if event.seq != expected_seq:
+                kind = "missing" if event.seq > expected_seq else "out of order"
+                return VerifyResult(False, count, None, None, f"entry {expected_seq} is {kind} (found {event.seq})", expected_seq)
+            if event.prev_hash != prev_hash:
+                return VerifyResult(
+                    False, count, None, None, f"entry {event.seq} does not follow entry {event.seq - 1}", event.seq
+                )
+            if chain_hash(prev_hash, event.canonical()) != event.hash:
+                return VerifyResult(False, count, None, None, f"entry {event.seq} has been altered", event.seq)
+            if expected_head and event.seq == expected_head[0]:
+                if event.hash != expected_head[1]:
+                    return VerifyResult(False, count, None, None, f"entry {event.seq} differs from the published head", event.seq)
+                seen_head = True
+            prev_hash = event.hash
+            expected_seq += 1
+            last = event
+    finally:
+        rows.close()
     if not seen_head:
         assert expected_head is not None
         return VerifyResult(

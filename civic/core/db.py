@@ -12,7 +12,7 @@ a server-side statement timeout.
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -44,6 +44,8 @@ def engine_options(config: dict) -> dict:
 def _wants_write_lock() -> bool:
     if has_request_context():
         return request.method not in SAFE_METHODS
+    if has_app_context():
+        return current_app.config.get("SQLITE_IMMEDIATE_OUTSIDE_REQUESTS", True)
     return True
 
 

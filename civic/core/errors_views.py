@@ -11,7 +11,8 @@ import math
 import secrets
 import time
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -47,7 +48,9 @@ def _rollback() -> None:
 
 def _database_unavailable(error):
     _rollback()
-    log.warning("database unavailable on %s %s: %s", request.method, request.path, type(error).__name__)
+    # Render the page as signed out: loading the signed-in user needs the database too.
+    g._login_user = AnonymousUserMixin()
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
     response = _render(503, database_down=True)
     return response[0], 503, {"Retry-After": "30"}
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput
+from wtforms import SelectChoice
 
 from civic.core.errors import DomainError
 
@@ -19,3 +21,26 @@ def show_error(form: FlaskForm, error: DomainError, default_field: str | None = 
 
 def has_errors(form: FlaskForm) -> bool:
     return bool(form.errors)
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class DateInput(GovDateInput):
+    """GOV.UK day/month/year inputs that also render when the field was not in the submitted form.
+
+    govuk-frontend-wtf expects exactly three raw values whenever any form data was posted, which
+    fails on a page with several forms (only one of them is submitted).
+    """
+
+    def map_gov_params(self, field, **kwargs):
+        raw = field.raw_data
+        if raw is not None and len(raw) != 3:
+            field.raw_data = None
+            try:
+                return super().map_gov_params(field, **kwargs)
+            finally:
+                field.raw_data = raw
+        return super().map_gov_params(field, **kwargs)

@@ -109,8 +109,8 @@ def deliver_pending(limit: int = 200) -> tuple[int, int]:
     return sent, failed
 
 
-def deliver_after_request() -> None:
-    """In immediate mode, send what this request queued (after its commit)."""
+def deliver_queued(_exc=None) -> None:
+    """In immediate mode, send what this request or command queued (after its commit)."""
     if current_app.config["MAIL_DELIVERY"] != "immediate" or not g.pop("civic_mail_queued", False):
         return
     try:
@@ -118,3 +118,8 @@ def deliver_after_request() -> None:
     except Exception:  # noqa: BLE001 - the action is committed; the email waits in the outbox
         db.session.rollback()
         log.exception("immediate email delivery failed; emails stay queued")
+
+
+def init_app(app) -> None:
+    # At the end of every request and command: by then the unit of work has committed.
+    app.teardown_appcontext(deliver_queued)

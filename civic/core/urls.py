@@ -24,3 +24,12 @@ def safe_next(value: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return value
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL for emails, built from BASE_URL (works in requests, commands and workers)."""
+    from flask import current_app
+
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+    return adapter.build(endpoint, values, force_external=True)
