@@ -156,8 +156,11 @@ def protect_linked(
         exposed, lo, hi = _attack(value, shown, primary, secondary, rels, member_of, limit, floor)
         if not exposed:
             break
+        # Small cells first: a withheld cell is usually exposed only through a small one, and
+        # protecting the small one protects it too (this avoids withholding more than needed).
+        small = sorted(c for c in exposed if c in primary)
         added: set[int] = set()
-        for cell in sorted(exposed):
+        for cell in small or sorted(exposed):
             partner = _partner(cell, exposed[cell], shown, value, primary | secondary, added, rels, member_of, rank)
             if partner is None:
                 raise RuntimeError(f"cannot protect {keys[cell]!r}: no published cell left to withhold beside it")
@@ -230,12 +233,13 @@ def _partner(cell, via, shown, value, suppressed, added, rels, member_of, rank) 
     """The cell to withhold so that ``cell`` is hidden again: the cheapest published non-zero
     cell in the relation that exposed it, else in the nearest relation around it (or one
     already chosen in this round, if that is nearer)."""
-    seen_rel = set()
+    seen_rel: set[int] = set()
     seen_cell = {cell}
-    frontier = [via, *member_of[cell]]
-    while frontier:
+    levels = [[via], member_of[cell]]  # the exposing relation first, then the others of the cell
+    next_cells: list[int] = []
+    while levels:
+        frontier = levels.pop(0)
         candidates = []
-        next_cells = []
         for r in frontier:
             if r in seen_rel:
                 continue
@@ -252,7 +256,11 @@ def _partner(cell, via, shown, value, suppressed, added, rels, member_of, rank) 
                     candidates.append(rank[m])
         if candidates:
             return min(candidates)[2]
-        frontier = [r for c in next_cells for r in member_of[c]]
+        if not levels:
+            following = [r for c in next_cells for r in member_of[c] if r not in seen_rel]
+            next_cells = []
+            if following:
+                levels.append(following)
     return None
 
 
