@@ -7,6 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from wtforms import SelectField, SubmitField
 from wtforms.validators import Optional
 
+from civic.core.forms import options
 from civic.dashboards.metrics import DEFAULT_PERIOD, PERIODS
 
 PARAMETERS = ("area", "period", "consultation")
@@ -21,7 +22,7 @@ class FilterForm(FlaskForm):
     area = SelectField("Area", validators=[Optional()], widget=GovSelect(), validate_choice=True)
     period = SelectField(
         "Period",
-        choices=[(p.key, p.label) for p in PERIODS.values()],
+        choices=options((p.key, p.label) for p in PERIODS.values()),
         default=DEFAULT_PERIOD,
         validators=[Optional()],
         widget=GovSelect(),
@@ -32,8 +33,8 @@ class FilterForm(FlaskForm):
 
     def __init__(self, args, areas, consultations, **kwargs):
         super().__init__(args, **kwargs)
-        self.area.choices = [("", "Choose an area")] + [(a.code, label) for a, label in areas]
-        self.consultation.choices = [("", "All activity")] + [(c.slug, c.title) for c in consultations]
+        self.area.choices = options([("", "Choose an area"), *((a.code, label) for a, label in areas)])
+        self.consultation.choices = options([("", "All activity"), *((c.slug, c.title) for c in consultations)])
         self.unknown = sorted(k for k in args if k not in PARAMETERS)
         self.repeated = sorted(k for k in PARAMETERS if len(args.getlist(k)) > 1)
 

@@ -163,6 +163,44 @@ def _load_baselines(areas: dict[str, AreaInfo]) -> dict[str, dict[tuple[str, str
 def build_publication(now: datetime | None = None) -> Publication:
     """Count and protect every cell the dashboards can show. A fixed number of queries."""
     now = now or utcnow()
+    counted = count_cells(now)
+    cells = protect_linked(
+        counted.values, counted.relations, counted.published, cost=_cost, limit=counted.limit, zero_is_small=True
+    )
+    return Publication(
+        built_at=now,
+        today=counted.today,
+        first=counted.first,
+        cells=cells,
+        areas=counted.areas,
+        baselines=counted.baselines,
+        kinds=counted.kinds,
+        consultation_kinds=counted.consultation_kinds,
+        consultations=counted.consultations,
+        limit=counted.limit,
+    )
+
+
+@dataclass
+class Counted:
+    """The true counts before disclosure control (never leaves the server)."""
+
+    values: dict[tuple, int]
+    relations: list
+    published: set[tuple]
+    today: int
+    first: int
+    areas: dict[str, AreaInfo]
+    baselines: dict
+    kinds: dict[str, str]
+    consultation_kinds: tuple[str, ...]
+    consultations: tuple
+    limit: int
+
+
+def count_cells(now: datetime | None = None) -> Counted:
+    """Every cell's true count and the relations between cells. A fixed number of queries."""
+    now = now or utcnow()
     today = london_day(now)
     limit = threshold()
     areas = _load_areas()
@@ -203,12 +241,12 @@ def build_publication(now: datetime | None = None) -> Publication:
     builder.add_participants(people, person_days, [c.slug for c in consultations])
     if "registration" in kinds:
         builder.link_registrations()
-    cells = protect_linked(builder.values, builder.relations, builder.published, cost=_cost, limit=limit, zero_is_small=True)
-    return Publication(
-        built_at=now,
+    return Counted(
+        values=builder.values,
+        relations=builder.relations,
+        published=builder.published,
         today=today,
         first=first,
-        cells=cells,
         areas=areas,
         baselines=baselines,
         kinds=kinds,

@@ -13,6 +13,7 @@ from civic.core.permissions import Permission, requires
 from civic.core.templating import NAVIGATION, NavItem
 from civic.dashboards import figures, lookups, queries
 from civic.dashboards.forms import FilterForm
+from civic.dashboards.metrics import PERIODS
 from civic.dashboards.permissions import default_area_code
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboard")
@@ -75,6 +76,7 @@ def _page(pub, form, filters, status=200):
             csv_args=args,
             link_args=link_args,
             summaries=figures,
+            period_label=PERIODS[filters.period].label,
         ),
         status,
     )
@@ -87,7 +89,7 @@ def overview():
     form, filters = _filters(pub)
     if filters and "area" in request.args:
         # One address per area: the filter form lands on the area's own page.
-        args = {k: v for k, v in request.args.items() if k != "area" and v}
+        args = {k: v for k, v in request.args.items() if k not in ("area", "consultation") and v}
         if filters.consultation:
             return redirect(url_for("dashboards.consultation", slug=filters.consultation.slug, area=filters.area.code, **args))
         return redirect(url_for("dashboards.area", gss_code=filters.area.code, **args))
