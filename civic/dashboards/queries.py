@@ -686,4 +686,18 @@ def current_publication() -> Publication:
     if cached is None or max_age <= 0 or (now - cached.built_at).total_seconds() >= max_age:
         cached = build_publication(now)
         store["publication"] = cached
+        store["derived"] = {}
     return cached
+
+
+def cached(pub: Publication, key: tuple, make):
+    """Something derived from this publication only (such as a page's figures), made once."""
+    from flask import current_app
+
+    store = current_app.extensions.setdefault("civic_dashboards", {})
+    if store.get("publication") is not pub:
+        return make()
+    derived = store.setdefault("derived", {})
+    if key not in derived:
+        derived[key] = make()
+    return derived[key]

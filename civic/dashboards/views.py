@@ -51,10 +51,17 @@ def _filters(pub, area_code=None, consultation_slug=None):
     return form, filters
 
 
-def _page(pub, form, filters, status=200):
-    if filters is None:
-        return render_template("dashboards/dashboard.html", form=form, board=None, pub=pub), (400 if form.errors else 200)
-    board = queries.dashboard(pub, filters)
+class _Chart:
+    """A figure already turned into plain JSON data (what includes/figure.html needs of it)."""
+
+    def __init__(self, data: dict):
+        self.data = data
+
+    def to_plotly_json(self) -> dict:
+        return self.data
+
+
+def _charts(board: queries.Dashboard) -> dict[str, _Chart]:
     charts = {
         "over_time": figures.over_time(board.series),
         "ward_map": figures.ward_map(board.wards, url_for("areas.wards_geojson")),
@@ -62,6 +69,14 @@ def _page(pub, form, filters, status=200):
         "funnel": figures.funnel(board.funnel),
         **{f"rep_{t.dimension}": figures.representativeness(t) for t in board.representativeness.dimensions},
     }
+    return {name: _Chart(fig.to_plotly_json()) for name, fig in charts.items()}
+
+
+def _page(pub, form, filters, status=200):
+    if filters is None:
+        return render_template("dashboards/dashboard.html", form=form, board=None, pub=pub), (400 if form.errors else 200)
+    board = queries.dashboard(pub, filters)
+    charts = queries.cached(pub, ("charts", filters.area.code, filters.period, filters.consultation_slug), lambda: _charts(board))
     args = {"area": filters.area.code, "period": filters.period}
     if filters.consultation:
         args["consultation"] = filters.consultation.slug
