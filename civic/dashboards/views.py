@@ -17,7 +17,7 @@ from civic.dashboards.metrics import PERIODS
 from civic.dashboards.permissions import default_area_code
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboard")
-NAVIGATION.append(NavItem("Dashboards", "dashboards.overview", Permission.DASHBOARDS_DASHBOARD_VIEW, blueprints=("dashboards",)))
+NAVIGATION.append(NavItem("Dashboards", "dashboards.overview", Permission.DASHBOARDS_DASHBOARD_VIEW, prefixes=("dashboards.",)))
 
 LEVEL_ORDER = {AreaLevel.AUTHORITY: 0, AreaLevel.DISTRICT: 1, AreaLevel.WARD: 2}
 
