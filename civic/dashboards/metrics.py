@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, exists, literal, null, select, union_all
+from sqlalchemy import Integer, Select, cast, exists, literal, null, select, union_all
 
 from civic.accounts.demographics import DIMENSIONS, PREFER_NOT_TO_SAY
 from civic.accounts.models import User, UserRole
@@ -57,7 +57,7 @@ def _registrations() -> Select:
     return select(
         User.id.label("user_id"),
         User.created_at.label("occurred_at"),
-        null().label("consultation_id"),
+        cast(null(), Integer).label("consultation_id"),
     )
 
 
@@ -98,7 +98,9 @@ def activities() -> Select | None:
     parts = []
     for source in ACTIVITY_SOURCES.values():
         q = source.query().subquery()
-        parts.append(select(q.c.user_id, q.c.occurred_at, literal(source.kind).label("kind"), q.c.consultation_id))
+        # Typed, so that PostgreSQL can match a source without consultations to one with them.
+        consultation = cast(q.c.consultation_id, Integer).label("consultation_id")
+        parts.append(select(q.c.user_id, q.c.occurred_at, literal(source.kind).label("kind"), consultation))
     rows = union_all(*parts).subquery()
     people = registered_residents().subquery()
     return select(rows.c.user_id, rows.c.occurred_at, rows.c.kind, rows.c.consultation_id).join(
