@@ -184,6 +184,8 @@ class Config:
 
         # --- Statistics and moderation ------------------------------------------------------
         self.DISCLOSURE_THRESHOLD = env("DISCLOSURE_THRESHOLD", 10, int)
+        # Dashboard figures are rebuilt when older than this (the freshness promise: a minute).
+        self.DASHBOARD_MAX_AGE_SECONDS = env("DASHBOARD_MAX_AGE_SECONDS", 60, int)
 
         self.LOG_LEVEL = env("LOG_LEVEL", "INFO")
 
@@ -220,6 +222,7 @@ class TestingConfig(Config):
         self.ARGON2_MEMORY_COST = 1024
         self.ARGON2_PARALLELISM = 1
         self.BASE_URL = "http://localhost"
+        self.DASHBOARD_MAX_AGE_SECONDS = 0  # every test sees the data it has just written
         # Test code reads between requests; it must not hold SQLite's write lock while it does.
         self.SQLITE_IMMEDIATE_OUTSIDE_REQUESTS = False
 

@@ -106,9 +106,10 @@ def _register_blueprints(app: Flask) -> None:
     from civic.admin.views import bp as admin_bp
     from civic.areas.views import bp as areas_bp
     from civic.core.views import bp as core_bp
+    from civic.dashboards.views import bp as dashboards_bp
     from civic.pages.views import bp as pages_bp
 
-    for blueprint in (core_bp, pages_bp, accounts_bp, admin_bp, areas_bp):
+    for blueprint in (core_bp, pages_bp, accounts_bp, admin_bp, areas_bp, dashboards_bp):
         app.register_blueprint(blueprint)
 
 

@@ -1,7 +1,7 @@
 """`flask seed demo`: a believable fictional metro authority for development and demos.
 
 Greater Northam Combined Authority: four boroughs, 42 wards with generated boundaries and
-census-like baselines, a few hundred residents whose equalities answers are skewed the way real
+census-like baselines, a few thousand residents whose equalities answers are skewed the way real
 participation is (older, whiter, more often female than the population), and one demo account
 per role. Deterministic and idempotent: running it twice changes nothing. Other domains add
 their own demo content by appending to ``SEEDERS``. Refused outside development and testing.
@@ -284,7 +284,9 @@ FIRST_NAMES = [
     "Yusuf",
     "Zara",
 ]
-RESIDENTS = 400
+# Enough residents that the dashboards have published figures at authority and ward level, and
+# still suppressed cells (small groups, quiet days) for the disclosure control to show.
+RESIDENTS = 2400
 
 
 def _pick(rng: random.Random, weights: dict[str, float]) -> str:

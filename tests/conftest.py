@@ -11,6 +11,7 @@ import os
 import secrets
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
@@ -102,7 +103,8 @@ class CivicClient(FlaskClient):
     def open(self, *args, **kwargs):
         # End the test's own transaction first: what it wrote becomes visible to the request,
         # and what it reads afterwards comes from a fresh snapshot that includes the request's.
-        db.session.commit()
+        if has_app_context():  # not when following a redirect inside the request's own context
+            db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self) -> str:

@@ -60,3 +60,34 @@ class SuspendForm(FlaskForm):
 class RestoreForm(FlaskForm):
     reason = _reason()
     submit = SubmitField("Restore account", widget=GovSubmitInput())
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    tag = SelectField("Action", validators=[Optional()], widget=GovSelect())
+    actor = StringField(
+        "Done by (email address or account number)", validators=[Optional(), Length(max=254)], widget=GovTextInput()
+    )
+    subject_type = SelectField(
+        "Subject",
+        choices=options(
+            [
+                ("", "Any subject"),
+                ("user", "Account"),
+                ("consultation", "Consultation"),
+                ("idea", "Idea"),
+                ("comment", "Comment"),
+                ("file", "Imported file"),
+            ]
+        ),
+        validators=[Optional()],
+        widget=GovSelect(),
+    )
+    subject_id = StringField("Subject number", validators=[Optional(), Length(max=64)], widget=GovTextInput())
+    since = DateField(
+        "From", validators=[Optional()], widget=DateInput(), format="%d %m %Y", description="For example, 27 11 2026"
+    )
+    until = DateField("To (inclusive)", validators=[Optional()], widget=DateInput(), format="%d %m %Y")
+    submit = SubmitField("Filter", widget=GovSubmitInput())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,11 +11,12 @@ from sqlalchemy import select
 from civic.accounts import services
 from civic.accounts.forms import ward_choices
 from civic.accounts.models import User
-from civic.admin.forms import GrantRoleForm, RestoreForm, RevokeRoleForm, SuspendForm, UserSearchForm
+from civic.admin.forms import AuditFilterForm, GrantRoleForm, RestoreForm, RevokeRoleForm, SuspendForm, UserSearchForm
 from civic.areas.services import wards_with_boroughs
+from civic.core import audit
 from civic.core.audit import AuditEvent
 from civic.core.errors import RuleViolation
-from civic.core.forms import show_error
+from civic.core.forms import options, show_error
 from civic.core.permissions import Permission, Role, requires
 from civic.core.templating import LONDON
 from civic.extensions import db
@@ -141,3 +142,55 @@ def restore(user_id: int):
             flash(f"{user.display_name}'s account is restored.")
             return redirect(url_for("admin.user", user_id=user.id))
     return _render_user(user, 400, restore_form=form)
+
+
+def _london_midnight(day) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=LONDON).astimezone(UTC)
+
+
+@bp.route("/audit")
+@requires(Permission.AUDIT_LOG_READ)
+def audit_log():
+    form = AuditFilterForm(request.args)
+    form.tag.choices = options([("", "Any action"), *[(t, t) for t in audit.known_tags()]])
+    valid = form.validate()
+    actor_id = _actor_id(form) if valid else None
+    if valid and form.actor.data and actor_id is None:
+        form.actor.errors = ["No account has that email address or number"]
+        valid = False
+    page = audit.EventPage([], None)
+    if valid:
+        page = audit.search_events(
+            tag=form.tag.data or None,
+            actor_id=actor_id,
+            subject_type=form.subject_type.data or None,
+            subject_id=(form.subject_id.data or "").strip() or None,
+            since=_london_midnight(form.since.data) if form.since.data else None,
+            until=_london_midnight(form.until.data + timedelta(days=1)) if form.until.data else None,
+            before_seq=request.args.get("before", type=int),
+        )
+    ids = {e.actor_id for e in page.events if e.actor_id}
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    older_args = {**request.args.to_dict(), "before": page.older_than} if page.older_than else None
+    return render_template("admin/audit.html", form=form, page=page, actors=actors, older_args=older_args), 200 if valid else 400
+
+
+def _actor_id(form: AuditFilterForm) -> int | None:
+    value = (form.actor.data or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return int(value)
+    user = db.session.scalar(select(User).where(User.email == value.lower()))
+    return user.id if user else None
+
+
+@bp.route("/audit/verify", methods=["POST"])
+@requires(Permission.AUDIT_LOG_READ)
+def verify_audit_log():
+    result = audit.verify_chain()
+    if result.ok:
+        flash(f"The audit log verifies: {result.entries:,} entries, head {result.head_seq}:{result.head_hash}.")
+    else:
+        flash(f"The audit log does NOT verify: {result.problem}.", "error")
+    return redirect(url_for("admin.audit_log"))

@@ -198,3 +198,47 @@ def verify_chain(expected_head: tuple[int, str] | None = None, batch: int = 5000
             (last.seq + 1) if last else 1,
         )
     return VerifyResult(True, count, last.seq if last else None, last.hash if last else None)
+
+
+@dataclass
+class EventPage:
+    events: list[AuditEvent]
+    older_than: int | None  # pass as before_seq for the next page, if there is one
+
+
+def search_events(
+    *,
+    tag: str | None = None,
+    actor_id: int | None = None,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_seq: int | None = None,
+    limit: int = 50,
+) -> EventPage:
+    """Newest first, filtered; paged by sequence number (no OFFSET, however long the log)."""
+    query = select(AuditEvent)
+    if tag:
+        query = query.where(AuditEvent.tag == tag)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if subject_type:
+        query = query.where(AuditEvent.subject_type == subject_type)
+    if subject_id:
+        query = query.where(AuditEvent.subject_id == subject_id)
+    if since:
+        query = query.where(AuditEvent.created_at >= since)
+    if until:
+        query = query.where(AuditEvent.created_at < until)
+    if before_seq:
+        query = query.where(AuditEvent.seq < before_seq)
+    rows = list(db.session.scalars(query.order_by(AuditEvent.seq.desc()).limit(limit + 1)))
+    older = rows[limit - 1].seq if len(rows) > limit else None
+    return EventPage(rows[:limit], older)
+
+
+def known_tags() -> list[str]:
+    """Every tag the code can write, and any older ones still in the log."""
+    stored = set(db.session.scalars(select(AuditEvent.tag).distinct()))
+    return sorted(stored | {str(t) for t in EventTag})

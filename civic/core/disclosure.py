@@ -1,26 +1,48 @@
 """Statistical disclosure control: the one gate every published count passes through.
 
 Rule (ONS "10 threshold" practice): a count from 1 to ``threshold - 1`` is not published; it is
-shown as "fewer than 10". Zero is published (an empty group discloses nobody). Shares and rates
-computed from a suppressed count, or from a total below the threshold, are withheld.
+shown as "fewer than 10" (*primary* suppression). Zero is published (an empty group discloses
+nobody). Shares and rates computed from a suppressed count, or from a total below the
+threshold, are withheld.
 
-Secondary suppression: when cells add up to a published total, a single suppressed cell could
-be recovered by subtraction, so the next smallest published non-zero cell is suppressed as well.
-If the total itself is below the threshold, every cell and the total are suppressed.
+Secondary suppression: when published cells are linked by additive relations (cells and their
+total, wards and their borough, days and their period, and so on), a suppressed cell could be
+worked out from the others. ``protect_linked`` takes every cell of every table that may be
+published, on every filter combination, with every additive relation between them, and withholds
+further cells (shown as "withheld", never as "fewer than 10", because they are not small) until
+no suppressed cell can be pinned down by an attacker who knows:
 
-``protect_counts`` handles one additive group (categories and their total). Dashboards with
-several filters build on it (see ``civic.dashboards``) so that no combination of published
-figures recovers a suppressed one.
+* every published number and which cells are suppressed and why;
+* every relation (a total equals the sum of its parts);
+* that a cell shown as "fewer than 10" lies between 1 and 9, that a "withheld" cell is 10 or
+  more (withheld cells are always chosen among published non-zero cells), and that a cell never
+  published at all (a *hidden* cell, such as "activity in no consultation") is 0 or more.
+
+The attacker is played by interval propagation over the relations: each cell starts with the
+interval above (a point for a published cell), each relation narrows the intervals of its
+members, and this repeats until nothing changes. A suppressed cell whose interval shrinks to a
+single value is exposed; a partner is then withheld (the cheapest published non-zero cell next to
+it by ``cost``, then the smallest) and the attack is replayed, until nothing is exposed. This
+finds every cell fixed by a chain of single equations and every cell pinned by the bounds (two
+"fewer than 10" cells adding up to 2 are both 1). The test suite also plays an exact
+linear-algebra attacker over every filter combination (tests/dashboards/test_disclosure_attack.py).
+
+``protect_counts`` is the one-group case (categories and their total), built on the same engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections import deque
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flask import current_app, has_app_context
 
 DEFAULT_THRESHOLD = 10
+# Stands for "no upper bound" in the interval attack; far above any count we publish.
+_UNBOUNDED = 10**15
+# Interval propagation converges quickly on tables of counts; this caps pathological cycles.
+_MAX_VISITS_PER_RELATION = 200
 
 
 def threshold() -> int:
@@ -31,10 +53,15 @@ def threshold() -> int:
 
 @dataclass(frozen=True)
 class Protected:
-    """A count as it may be published: ``value`` is None when suppressed."""
+    """A count as it may be published: ``value`` is None when suppressed.
+
+    ``secondary`` marks a cell withheld only to protect a small one elsewhere: it is not small
+    itself, so it is labelled "withheld" rather than "fewer than 10".
+    """
 
     value: int | None
     limit: int = DEFAULT_THRESHOLD
+    secondary: bool = False
 
     @property
     def suppressed(self) -> bool:
@@ -42,7 +69,16 @@ class Protected:
 
     @property
     def label(self) -> str:
-        return f"fewer than {self.limit}" if self.value is None else f"{self.value:,}"
+        if self.value is not None:
+            return f"{self.value:,}"
+        return "withheld" if self.secondary else f"fewer than {self.limit}"
+
+    @property
+    def csv(self) -> str:
+        """The cell as written to a CSV file: the number, or a bracketed marker."""
+        if self.value is not None:
+            return str(self.value)
+        return "[withheld]" if self.secondary else f"[fewer than {self.limit}]"
 
     def __str__(self) -> str:
         return self.label
@@ -62,18 +98,170 @@ def protect_counts(
     Returns the protected cells (same keys, same order) and the protected total.
     """
     limit = threshold() if limit is None else limit
-    if total is not None and 0 < total < limit:
-        return {k: Protected(None if v else 0, limit) for k, v in counts.items()}, Protected(None, limit)
-    suppressed = {k for k, v in counts.items() if 0 < v < limit}
-    additive = total is not None and total == sum(counts.values())
-    if additive and len(suppressed) == 1:
-        # The total minus the published cells would give the one suppressed cell away.
-        candidates = sorted((v, str(k), k) for k, v in counts.items() if v > 0 and k not in suppressed)
+    cells: dict[Hashable, int] = {("cell", k): v for k, v in counts.items()}
+    relations = []
+    if total is not None:
+        cells[("total",)] = total
+        if total == sum(counts.values()):
+            relations.append((("total",), tuple(("cell", k) for k in counts)))
+    # Withhold a category before the total, whatever their sizes.
+    protected = protect_linked(cells, relations, cost=lambda key: 1 if key[0] == "total" else 0, limit=limit)
+    out = {k: protected[("cell", k)] for k in counts}
+    return out, (protected[("total",)] if total is not None else None)
+
+
+Key = Hashable
+
+
+def protect_linked(
+    values: Mapping[Key, int],
+    relations: Sequence[tuple[Key, Sequence[Key]]],
+    published: Collection[Key] | None = None,
+    *,
+    cost: Callable[[Key], float] | None = None,
+    limit: int | None = None,
+    zero_is_small: bool = False,
+) -> dict[Key, Protected]:
+    """Protect every cell that may be published, across every relation between them.
+
+    ``values`` holds every cell (published or hidden) with its true count; ``relations`` says
+    that a cell is the sum of others (``(total, parts)``); ``published`` names the cells that
+    appear anywhere (default: all). ``cost`` ranks cells for secondary suppression (cheaper
+    first; the smaller count breaks ties). With ``zero_is_small``, zero is suppressed like 1 to 9
+    (so "fewer than 10" means 0 to 9) unless the published figures already give it away: in
+    tables of many small cells, published zeros would tell the attacker which cells hold the
+    ones, and every total would then pin them. Returns a ``Protected`` for every published cell.
+    The result depends only on the arguments, so every page that shows a cell shows it the
+    same way.
+    """
+    limit = threshold() if limit is None else limit
+    keys = list(values)
+    index = {k: i for i, k in enumerate(keys)}
+    value = [int(values[k]) for k in keys]
+    shown = [True] * len(keys) if published is None else [False] * len(keys)
+    if published is not None:
+        for k in published:
+            shown[index[k]] = True
+    rels = [(index[t], tuple(index[p] for p in parts)) for t, parts in relations]
+    member_of: list[list[int]] = [[] for _ in keys]
+    for r, (t, parts) in enumerate(rels):
+        for m in (t, *parts):
+            member_of[m].append(r)
+    rank = [((cost(k) if cost else 0), value[i], i) for i, k in enumerate(keys)]
+
+    floor = 0 if zero_is_small else 1
+    primary = {i for i in range(len(keys)) if shown[i] and floor <= value[i] < limit and (value[i] or zero_is_small)}
+    secondary: set[int] = set()
+    while True:
+        exposed, lo, hi = _attack(value, shown, primary, secondary, rels, member_of, limit, floor)
+        if not exposed:
+            break
+        # Small cells first: a withheld cell is usually exposed only through a small one, and
+        # protecting the small one protects it too (this avoids withholding more than needed).
+        small = sorted(c for c in exposed if c in primary)
+        added: set[int] = set()
+        for cell in small or sorted(exposed):
+            partner = _partner(cell, exposed[cell], shown, value, primary | secondary, added, rels, member_of, rank)
+            if partner is None:
+                raise RuntimeError(f"cannot protect {keys[cell]!r}: no published cell left to withhold beside it")
+            added.add(partner)
+        secondary |= added
+
+    out: dict[Key, Protected] = {}
+    for i, k in enumerate(keys):
+        if not shown[i]:
+            continue
+        if i in primary and not (value[i] == 0 and hi[i] == 0):  # a zero already given away is shown
+            out[k] = Protected(None, limit)
+        elif i in secondary:
+            out[k] = Protected(None, limit, secondary=True)
+        else:
+            out[k] = Protected(value[i], limit)
+    return out
+
+
+def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1):
+    """Narrow every cell's interval through the relations; return the suppressed non-zero cells
+    pinned to one value, each with the relation that pinned it, and the final intervals."""
+    lo = [0] * len(value)
+    hi = [_UNBOUNDED] * len(value)
+    for i, v in enumerate(value):
+        if i in primary:
+            lo[i], hi[i] = floor, limit - 1
+        elif i in secondary:
+            lo[i], hi[i] = limit, _UNBOUNDED
+        elif shown[i]:
+            lo[i] = hi[i] = v
+    suppressed = primary | secondary
+    exposed: dict[int, int] = {}
+    queue = deque(range(len(rels)))
+    queued = [True] * len(rels)
+    visits = [0] * len(rels)
+    while queue:
+        r = queue.popleft()
+        queued[r] = False
+        visits[r] += 1
+        if visits[r] > _MAX_VISITS_PER_RELATION:
+            continue
+        total, parts = rels[r]
+        sum_lo = sum(lo[p] for p in parts)
+        sum_hi = min(sum(hi[p] for p in parts), _UNBOUNDED)
+        changed = []
+        new_lo, new_hi = max(lo[total], sum_lo), min(hi[total], sum_hi)
+        if (new_lo, new_hi) != (lo[total], hi[total]):
+            lo[total], hi[total] = new_lo, new_hi
+            changed.append(total)
+        for p in parts:
+            p_lo = max(lo[p], lo[total] - (sum_hi - hi[p]) if sum_hi < _UNBOUNDED else lo[p])
+            p_hi = min(hi[p], hi[total] - (sum_lo - lo[p]))
+            if (p_lo, p_hi) != (lo[p], hi[p]):
+                lo[p], hi[p] = p_lo, p_hi
+                changed.append(p)
+        for c in changed:
+            if lo[c] > hi[c]:  # pragma: no cover - the relations given do not hold for the values given
+                raise ValueError("inconsistent relations: a cell is not the sum of its parts")
+            if c in suppressed and lo[c] == hi[c] and value[c] and c not in exposed:
+                exposed[c] = r
+            for r2 in member_of[c]:
+                if not queued[r2]:
+                    queued[r2] = True
+                    queue.append(r2)
+    return exposed, lo, hi
+
+
+def _partner(cell, via, shown, value, suppressed, added, rels, member_of, rank) -> int | None:
+    """The cell to withhold so that ``cell`` is hidden again: the cheapest published non-zero
+    cell in the relation that exposed it, else in the nearest relation around it (or one
+    already chosen in this round, if that is nearer)."""
+    seen_rel: set[int] = set()
+    seen_cell = {cell}
+    levels = [[via], member_of[cell]]  # the exposing relation first, then the others of the cell
+    next_cells: list[int] = []
+    while levels:
+        frontier = levels.pop(0)
+        candidates = []
+        for r in frontier:
+            if r in seen_rel:
+                continue
+            seen_rel.add(r)
+            t, parts = rels[r]
+            for m in (t, *parts):
+                if m in added:
+                    return m
+                if m in suppressed or not shown[m]:
+                    if m not in seen_cell:
+                        seen_cell.add(m)
+                        next_cells.append(m)
+                elif value[m] > 0:
+                    candidates.append(rank[m])
         if candidates:
-            suppressed.add(candidates[0][2])
-    cells = {k: Protected(None if k in suppressed else v, limit) for k, v in counts.items()}
-    protected_total = None if total is None else Protected(total, limit)
-    return cells, protected_total
+            return min(candidates)[2]
+        if not levels:
+            following = [r for c in next_cells for r in member_of[c] if r not in seen_rel]
+            next_cells = []
+            if following:
+                levels.append(following)
+    return None
 
 
 def share(part: Protected, whole: Protected | int | None, places: int = 1) -> float | None:

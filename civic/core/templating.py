@@ -61,15 +61,16 @@ class NavItem:
     text: str
     endpoint: str
     permission: Permission | None = None
-    # The item is shown as the current page for endpoints of these blueprints.
-    blueprints: tuple[str, ...] = ()
+    # The item is shown as the current page for endpoints starting with any of these.
+    prefixes: tuple[str, ...] = ()
 
 
 # The service navigation, in order. Domains append their own items when they are registered.
 NAVIGATION: list[NavItem] = [
     NavItem("Home", "pages.home"),
-    NavItem("Areas", "areas.index", blueprints=("areas",)),
-    NavItem("People", "admin.users", Permission.ACCOUNTS_USER_MANAGE, blueprints=("admin",)),
+    NavItem("Areas", "areas.index", prefixes=("areas.",)),
+    NavItem("People", "admin.users", Permission.ACCOUNTS_USER_MANAGE, prefixes=("admin.user",)),
+    NavItem("Audit log", "admin.audit_log", Permission.AUDIT_LOG_READ),
 ]
 
 # Sections added to the account page by other domains (each a callable returning HTML or None).
@@ -83,7 +84,8 @@ def main_navigation() -> list[dict]:
     for item in NAVIGATION:
         if item.permission and not has_permission(current_user, item.permission):
             continue
-        active = request.endpoint == item.endpoint or (request.blueprint in item.blueprints)
+        endpoint = request.endpoint or ""
+        active = endpoint == item.endpoint or endpoint.startswith(item.prefixes)
         items.append({"text": item.text, "href": url_for(item.endpoint), "active": active})
     return items
 

@@ -32,6 +32,13 @@ class TestRegister:
         body = client.get("/register").get_data(as_text=True)
         assert "Why we ask" in body
         assert body.count("Prefer not to say") == 4
+        for question in (
+            "What is your age?",
+            "What is your sex?",
+            "What is your ethnic group?",
+            "Are your day-to-day activities",
+        ):
+            assert re.search(rf"<legend[^>]*>\s*{re.escape(question)}", body), question
         assert str(escape(geography.wards[0].name)) in body  # ward names are escaped
         assert geography.wards[0].name not in body
 

@@ -107,6 +107,11 @@ class Page:
     def check_accessible(self, label: str | None = None) -> None:
         from axe_playwright_python.sync_playwright import Axe
 
+        # Beyond axe: every group of inputs is named by a visible legend (GOV.UK pattern).
+        unnamed = self.tab.evaluate(
+            "Array.from(document.querySelectorAll('fieldset')).filter(f => !(f.querySelector('legend')?.textContent.trim())).length"
+        )
+        assert unnamed == 0, f"{unnamed} fieldset(s) without a legend on {label or self.tab.url}"
         results = Axe().run(self.tab, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
         SCANNED.append(label or self.tab.url.replace(self.base, ""))
         assert results.violations_count == 0, f"axe violations on {label or self.tab.url}:\n{results.generate_report()}"

@@ -1,4 +1,4 @@
-from civic.core.disclosure import Protected, protect_count, protect_counts, share
+from civic.core.disclosure import Protected, _attack, protect_count, protect_counts, protect_linked, share
 
 
 class TestProtectCount:
@@ -53,3 +53,75 @@ class TestShare:
         assert share(Protected(None, 10), 100) is None
         assert share(Protected(5, 10), Protected(None, 10)) is None
         assert share(Protected(0, 10), 8) is None
+
+
+class TestProtectLinked:
+    """The engine behind every dashboard: several tables linked by additive relations."""
+
+    def test_a_cell_fixed_through_two_relations_gets_a_partner(self):
+        # ward a + ward b = borough; borough + other = authority. Only "a" is small.
+        values = {"a": 4, "b": 30, "borough": 34, "other": 50, "authority": 84}
+        relations = [("borough", ("a", "b")), ("authority", ("borough", "other"))]
+        out = protect_linked(values, relations, limit=10)
+        assert out["a"].suppressed and not out["a"].secondary
+        assert out["b"].suppressed and out["b"].secondary
+        assert out["borough"].value == 34 and out["authority"].value == 84
+
+    def test_withheld_cells_are_labelled_withheld_not_fewer_than_10(self):
+        out = protect_linked({"a": 4, "b": 30, "t": 34}, [("t", ("a", "b"))], limit=10)
+        assert out["a"].label == "fewer than 10"
+        assert out["b"].label == "withheld"
+        assert out["b"].csv == "[withheld]" and out["a"].csv == "[fewer than 10]"
+
+    def test_two_small_cells_adding_up_to_their_minimum_are_not_left_alone(self):
+        # 1 + 1 = 2: both "fewer than 10" cells would be pinned to 1 by the bounds.
+        values = {"a": 1, "b": 1, "c": 40, "t": 42}
+        out = protect_linked(values, [("t", ("a", "b", "c"))], limit=10)
+        assert out["c"].suppressed  # the only way to leave the ones uncertain
+
+    def test_a_hidden_cell_hides_the_remainder(self):
+        # "t" = published parts + a never-published part: the small part cannot be worked out.
+        values = {"a": 4, "b": 30, "hidden": 12, "t": 46}
+        out = protect_linked(values, [("t", ("a", "b", "hidden"))], published={"a", "b", "t"}, limit=10)
+        assert out["a"].suppressed and out["b"].value == 30 and out["t"].value == 46
+        assert "hidden" not in out
+
+    def test_cheaper_cells_are_withheld_first(self):
+        values = {"a": 4, "b": 30, "c": 20, "t": 54}
+        out = protect_linked(values, [("t", ("a", "b", "c"))], cost=lambda k: {"c": 5}.get(k, 0), limit=10)
+        assert out["b"].secondary and out["c"].value == 20
+
+    def test_zero_is_small_hides_zeros_that_would_reveal_where_the_ones_are(self):
+        values = {"a": 1, "b": 0, "c": 1, "d": 0, "t": 2}
+        out = protect_linked(values, [("t", ("a", "b", "c", "d"))], limit=10, zero_is_small=True)
+        assert all(out[k].suppressed for k in "abcdt")
+
+    def test_a_zero_already_given_away_is_shown(self):
+        values = {"a": 0, "b": 12, "t": 12}
+        out = protect_linked(values, [("t", ("a", "b"))], limit=10, zero_is_small=True)
+        assert out["a"].value == 0 and out["b"].value == 12
+
+    def test_nothing_published_can_be_solved_for_a_suppressed_cell(self):
+        # Two-way table: rows r1, r2 and columns c1, c2 with row, column and grand totals.
+        values = {"r1c1": 3, "r1c2": 20, "r2c1": 15, "r2c2": 25, "r1": 23, "r2": 40, "c1": 18, "c2": 45, "all": 63}
+        relations = [
+            ("r1", ("r1c1", "r1c2")),
+            ("r2", ("r2c1", "r2c2")),
+            ("c1", ("r1c1", "r2c1")),
+            ("c2", ("r1c2", "r2c2")),
+            ("all", ("r1", "r2")),
+            ("all", ("c1", "c2")),
+        ]
+        out = protect_linked(values, relations, limit=10)
+        hidden = {k for k, v in out.items() if v.suppressed}
+        # At least the four interior cells (the heuristic may withhold some totals as well).
+        assert {"r1c1", "r1c2", "r2c1", "r2c2"} <= hidden
+        assert out["all"].value == 63
+        # Replay the attack on the result: nothing suppressed is pinned.
+        index = {k: i for i, k in enumerate(values)}
+        rels = [(index[t], tuple(index[p] for p in parts)) for t, parts in relations]
+        member_of = [[r for r, (t, parts) in enumerate(rels) if i in (t, *parts)] for i in range(len(values))]
+        primary = {index[k] for k, v in out.items() if v.suppressed and not v.secondary}
+        secondary = {index[k] for k, v in out.items() if v.secondary}
+        exposed, _, _ = _attack(list(values.values()), [True] * len(values), primary, secondary, rels, member_of, 10)
+        assert exposed == {}

@@ -1,0 +1,1 @@
+"""Participation dashboards: who takes part, where, and who is missing (aggregates only)."""

@@ -1,0 +1,182 @@
+"""One definition per metric. Every dashboard page, figure, table and CSV counts through here.
+
+* **Registered resident**: an account that holds the resident role, is not deleted, and has a
+  home ward. People without a ward belong to no area and are counted nowhere (so that an area's
+  figures always add up from its wards).
+* **Verified resident**: a registered resident whose email address is confirmed.
+* **Activity**: one row from an activity source (see ``ACTIVITY_SOURCES``) by a registered
+  resident. It is counted in the ward where that resident lives now, on its day in
+  Europe/London.
+* **Active participant** in a period: a verified resident with at least one activity in the
+  period from a source that counts as participation (and, with a consultation filter, in that
+  consultation).
+* **Demographic group**: the resident's answer to each optional question. "Prefer not to say"
+  and "not answered" are counted together as *not stated*.
+
+Activity sources plug in without changes here: a domain calls ``register_activity_source`` with
+a kind, a label and a function returning a SELECT of ``user_id``, ``occurred_at`` (aware UTC)
+and ``consultation_id`` (NULL when the activity belongs to no consultation). The dashboards
+ship with one source, registration, so that they show something before the other kinds exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Integer, Select, cast, exists, literal, null, select, union_all
+
+from civic.accounts.demographics import DIMENSIONS, PREFER_NOT_TO_SAY
+from civic.accounts.models import User, UserRole
+from civic.core.permissions import Role
+
+# --- Activity sources -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivitySource:
+    """A kind of activity: ``query()`` returns SELECT user_id, occurred_at, consultation_id."""
+
+    kind: str  # short, stable: "registration", "response", "idea", "support", "comment"
+    label: str  # plural, for charts and tables: "Registrations"
+    query: Callable[[], Select]
+    # Whether doing this makes a resident an active participant.
+    counts_as_participation: bool = True
+
+
+ACTIVITY_SOURCES: dict[str, ActivitySource] = {}
+
+
+def register_activity_source(source: ActivitySource) -> None:
+    """Add (or replace) a source; the dashboards pick it up on their next refresh."""
+    ACTIVITY_SOURCES[source.kind] = source
+
+
+def _registrations() -> Select:
+    return select(
+        User.id.label("user_id"),
+        User.created_at.label("occurred_at"),
+        cast(null(), Integer).label("consultation_id"),
+    )
+
+
+# Until consultations, ideas and comments register their own sources, joining is the one activity
+# the dashboards can show. It counts as taking part, so the demo and a new site show participation.
+REGISTRATION = ActivitySource("registration", "Registrations", _registrations)
+register_activity_source(REGISTRATION)
+
+
+# --- Who is counted ---------------------------------------------------------------------------
+
+
+def _is_resident():
+    return exists().where(UserRole.user_id == User.id, UserRole.role == Role.RESIDENT.value)
+
+
+def registered_residents() -> Select:
+    """Registered residents: resident role, not deleted, with a home ward."""
+    return select(User).where(User.deleted_at.is_(None), User.ward_id.is_not(None), _is_resident())
+
+
+def registered_people() -> Select:
+    """What the dashboards need of each registered resident, and nothing more (no names)."""
+    people = registered_residents().subquery()
+    return select(
+        people.c.id,
+        people.c.ward_id,
+        people.c.email_verified_at.is_not(None).label("verified"),
+        *(people.c[key] for key in DIMENSIONS),
+    )
+
+
+def activities() -> Select | None:
+    """Every activity of every source, by registered residents: user_id, occurred_at, kind,
+    consultation_id. None when no source is registered."""
+    if not ACTIVITY_SOURCES:
+        return None
+    parts = []
+    for source in ACTIVITY_SOURCES.values():
+        q = source.query().subquery()
+        # Typed, so that PostgreSQL can match a source without consultations to one with them.
+        consultation = cast(q.c.consultation_id, Integer).label("consultation_id")
+        parts.append(select(q.c.user_id, q.c.occurred_at, literal(source.kind).label("kind"), consultation))
+    rows = union_all(*parts).subquery()
+    people = registered_residents().subquery()
+    return select(rows.c.user_id, rows.c.occurred_at, rows.c.kind, rows.c.consultation_id).join(
+        people, people.c.id == rows.c.user_id
+    )
+
+
+def participation_kinds() -> frozenset[str]:
+    return frozenset(k for k, s in ACTIVITY_SOURCES.items() if s.counts_as_participation)
+
+
+def is_active_participant(verified: bool, activity_kinds: set[str]) -> bool:
+    """The one definition of an active participant, given what a person did in the period."""
+    return verified and bool(activity_kinds & participation_kinds())
+
+
+# --- Demographic groups -----------------------------------------------------------------------
+
+NOT_STATED = "not_stated"
+NOT_STATED_LABEL = "Not stated (prefer not to say or not answered)"
+
+
+def group_of(dimension: str, answer: str | None) -> str:
+    """The group a person is counted in for one question."""
+    if answer is None or answer == PREFER_NOT_TO_SAY or answer not in DIMENSIONS[dimension].values:
+        return NOT_STATED
+    return answer
+
+
+def groups(dimension: str) -> tuple[str, ...]:
+    """Every group of a question, in census order, then not stated."""
+    return (*DIMENSIONS[dimension].values, NOT_STATED)
+
+
+def group_label(dimension: str, group: str) -> str:
+    return NOT_STATED_LABEL if group == NOT_STATED else DIMENSIONS[dimension].label(group)
+
+
+DIMENSION_TITLES = {"age_band": "Age", "sex": "Sex", "ethnic_group": "Ethnic group", "disability": "Disability"}
+
+
+# --- Periods ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A window of whole days ending today (Europe/London). ``days`` None: since the first activity."""
+
+    key: str
+    label: str
+    days: int | None
+
+    def window(self, today: date, first: date) -> tuple[date, date]:
+        start = first if self.days is None else max(first, today - timedelta(days=self.days - 1))
+        return start, today
+
+    def previous(self, today: date, first: date) -> tuple[date, date] | None:
+        """The period of equal length just before; None when it would start before the first activity."""
+        if self.days is None:
+            return None
+        end = today - timedelta(days=self.days)
+        start = end - timedelta(days=self.days - 1)
+        if end < first:
+            return None
+        return max(start, first), end
+
+
+# Fixed windows ending today. A free choice of dates is not offered: two ranges one day apart
+# would give away that day's count by subtraction, whatever the suppression (see disclosure.py).
+PERIODS: dict[str, Period] = {
+    p.key: p
+    for p in (
+        Period("30d", "Last 30 days", 30),
+        Period("90d", "Last 90 days", 90),
+        Period("12m", "Last 12 months", 365),
+        Period("all", "Since the start", None),
+    )
+}
+DEFAULT_PERIOD = "90d"

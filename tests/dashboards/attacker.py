@@ -1,0 +1,202 @@
+"""The differencing attacker (security test plan PV-04), shared by the attack tests.
+
+What the attacker sees: every number on every dashboard page and CSV, for every filter
+combination the pages offer (every area × every period × all activity and each consultation).
+Each number is collected with its *meaning*: what it counts, as a key ``("ev", area, kind,
+consultation, first day, last day)``, ``("pp", area, first day, last day, consultation, question,
+group)``, ``("reg", area)`` or ``("ver", area)``. The running totals of the charts are collected
+as what they are, a count of activities from the first day of the period to that day.
+
+What the attacker knows besides: how the meanings add up. This module derives those equations
+from the meanings alone, from first principles (not from the code under test):
+
+* activities are counted once each, in one ward, on one day, in at most one consultation, so a
+  count over an area or a run of days or all consultations is the sum of the counts over its
+  wards, its days, or its consultations (plus those in no consultation, never published);
+* each person lives in one ward and is in exactly one group for each question ("not stated"
+  included), so participants in an area or in all groups are sums over wards and groups;
+* registrations since the start are the registered residents (the same people).
+
+Participant counts of different periods or consultations are not sums of one another (a person
+may take part in several), so they give the attacker inequalities only, never an equation.
+
+The attack, exact: substitute every published number into the equations and ask, for each
+suppressed number, whether the equations fix it. A suppressed cell is fixed exactly when its
+unit vector lies in the row space of the equations restricted to the unknown cells; a
+Gauss–Jordan elimination gives that row space in reduced form, and a cell is fixed exactly when
+its pivot row has no other unknown in it. The arithmetic is exact modulo the prime 2**61 - 1;
+the equations have coefficients 0 and ±1, and the answer modulo p differs from the answer over
+the rationals only if p divides one of their minors, which for tables of this size has a chance
+far below one in a million million.
+
+This attack is exact for equations. The bounds an attacker also knows (a "fewer than 10" cell
+is 0 to 9, a withheld one is 10 or more) are played by the interval attack inside
+``protect_linked`` itself, which every publication passes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from civic.accounts.demographics import DIMENSIONS
+from civic.core.disclosure import Protected
+from civic.dashboards import queries
+from civic.dashboards.metrics import PERIODS, groups
+
+P = 2**61 - 1
+
+
+def collect(pub: queries.Publication) -> dict[tuple, object]:
+    """Every number the pages and CSVs publish, by meaning, over every filter combination.
+
+    Returns meaning -> Protected. Asserts that a meaning is
+    never shown two different ways.
+    """
+    seen: dict[tuple, object] = {}
+
+    def put(meaning, value):
+        if isinstance(value, int):  # a running total: a published number
+            value = Protected(value)
+        if meaning in seen:
+            assert (seen[meaning].value, seen[meaning].secondary) == (value.value, value.secondary), (
+                f"{meaning} is shown as {seen[meaning]} and as {value}"
+            )
+            if seen[meaning].value is not None:
+                return
+        seen[meaning] = value
+
+    consultations = [None, *(c for c in pub.consultations)]
+    for area in pub.areas.values():
+        for period in PERIODS:
+            for consultation in consultations:
+                filters = queries.Filters(area, period, consultation)
+                board = queries.dashboard(pub, filters)
+                cons = filters.consultation_slug
+                s, e = board.start.toordinal(), board.end.toordinal()
+                prev = pub.previous_window(period)
+                code = area.code
+                for h in board.headline:
+                    if h.key in ("registered", "verified"):
+                        put(("reg" if h.key == "registered" else "ver", code), h.value)
+                    elif h.key == "participants":
+                        put(("pp", code, s, e, cons, None, None), h.value)
+                        if prev:
+                            put(("pp", code, *prev, cons, None, None), h.previous)
+                    else:
+                        put(("ev", code, h.key, cons, s, e), h.value)
+                        if prev:
+                            put(("ev", code, h.key, cons, *prev), h.previous)
+                for series in board.series:
+                    put(("ev", code, series.kind, cons, s, e), series.total)
+                    for point in series.points:
+                        d = point.day.toordinal()
+                        put(("ev", code, series.kind, cons, d, d), point.count)
+                        if point.cumulative is not None:
+                            put(("ev", code, series.kind, cons, s, d), point.cumulative)
+                for row in board.wards:
+                    put(("pp", row.code, s, e, cons, None, None), row.participants)
+                    assert (row.per_thousand is None) == (row.participants.value is None or not row.adults)
+                rep = board.representativeness
+                put(("pp", code, s, e, cons, None, None), rep.total)
+                for table in rep.dimensions:
+                    put(("pp", code, s, e, cons, table.dimension, "not_stated"), table.not_stated)
+                    for row in table.rows:
+                        put(("pp", code, s, e, cons, table.dimension, row.group), row.participants)
+                        if row.participants.value is None:
+                            assert row.share is None and row.ratio is None
+                steps = {s_.label: s_.value for s_ in board.funnel}
+                put(("reg", code), steps["Registered"])
+                put(("ver", code), steps["Verified"])
+                put(("pp", code, s, e, cons, None, None), steps["Took part in the period"])
+    return seen
+
+
+def equations(meanings, pub: queries.Publication) -> list[dict[tuple, int]]:
+    """The additive facts the attacker knows, as {meaning: coefficient} (each sums to zero)."""
+    areas = pub.areas
+    keys = set(meanings)
+    out: list[dict[tuple, int]] = []
+
+    def eq(total, parts):
+        row: dict[tuple, int] = defaultdict(int)
+        row[total] += 1
+        for p in parts:
+            row[p] -= 1
+        out.append({k: v for k, v in row.items() if v})
+
+    for key in list(keys):
+        kind = key[0]
+        if kind in ("reg", "ver", "ev", "pp"):
+            area = areas[key[1]]
+            if area.children:  # an area is the sum of its children
+                eq(key, [(kind, child, *key[2:]) for child in area.children])
+        if kind == "ev":
+            _, code, k, cons, s, e = key
+            if s < e:  # a run of days is the sum of its days
+                eq(key, [("ev", code, k, cons, d, d) for d in range(s, e + 1)])
+            if cons is None and k in pub.consultation_kinds and pub.consultations:
+                eq(key, [("ev", code, k, c.slug, s, e) for c in pub.consultations] + [("ev", code, k, "-", s, e)])
+        if kind == "pp" and key[5] is None:
+            _, code, s, e, cons, _, _ = key
+            if any(("pp", code, s, e, cons, d, g) in keys for d in DIMENSIONS for g in groups(d)):
+                for dim in DIMENSIONS:
+                    eq(key, [("pp", code, s, e, cons, dim, g) for g in groups(dim)])
+        if kind == "reg" and "registration" in pub.kinds:
+            eq(key, [("ev", key[1], "registration", None, pub.first, pub.today)])
+    return out
+
+
+def fixed_suppressed(meanings: dict[tuple, object], eqs: list[dict[tuple, int]]) -> list[tuple]:
+    """The suppressed meanings that the equations and the published numbers fix exactly."""
+
+    def known(k):
+        v = meanings.get(k)
+        if v is None:
+            return False
+        return v.value is not None
+
+    suppressed = {k for k, v in meanings.items() if v.value is None}
+    # Each equation restricted to the unknowns (published numbers move to the constant side).
+    rows = []
+    for row in eqs:
+        r = {k: c % P for k, c in row.items() if not known(k)}
+        if r:
+            rows.append(r)
+    pivots: dict[tuple, dict[tuple, int]] = {}  # pivot variable -> reduced row
+    where: dict[tuple, set[tuple]] = defaultdict(set)  # variable -> pivots whose row holds it
+    for r in sorted(rows, key=len):
+        # Pivot rows hold no other pivot, so one pass removes every pivot from r.
+        for var in [v for v in r if v in pivots]:
+            factor = r.get(var)
+            if not factor:
+                continue
+            for k, c in pivots[var].items():
+                nv = (r.get(k, 0) - factor * c) % P
+                if nv:
+                    r[k] = nv
+                else:
+                    r.pop(k, None)
+        if not r:
+            continue
+        pivot = min(r, key=lambda k: (k not in suppressed, repr(k)))
+        inv = pow(r[pivot], P - 2, P)
+        r = {k: (c * inv) % P for k, c in r.items()}
+        # Gauss–Jordan: remove the new pivot from every row that holds it.
+        for other in list(where.get(pivot, ())):
+            orow = pivots[other]
+            factor = orow.get(pivot)
+            if not factor:
+                continue
+            for k, c in r.items():
+                nv = (orow.get(k, 0) - factor * c) % P
+                if nv:
+                    if k not in orow:
+                        where[k].add(other)
+                    orow[k] = nv
+                else:
+                    orow.pop(k, None)
+                    where[k].discard(other)
+        pivots[pivot] = r
+        for k in r:
+            where[k].add(pivot)
+    return sorted((p for p, r in pivots.items() if p in suppressed and len(r) == 1), key=repr)

@@ -1,0 +1,99 @@
+"""Slices of the protected publication, and the fixed number of queries behind it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import event
+
+from civic.core.disclosure import Protected
+from civic.dashboards import queries
+from civic.dashboards.queries import DimensionTable, GroupRow, _points, _similarity
+from civic.extensions import db
+from tests.factories import build_geography, make_user
+
+
+def P(v, secondary=False):
+    return Protected(v, 10, secondary)
+
+
+class TestRunningTotal:
+    def test_shown_while_every_day_so_far_is_published(self):
+        points = _points(1, [P(12), P(15), P(None), P(20)], P(None))
+        assert [p.cumulative for p in points] == [12, 27, None, None]
+
+    def test_shown_back_from_a_published_total_after_the_last_withheld_day(self):
+        points = _points(1, [P(12), P(None), P(None), P(20)], P(50))
+        assert [p.cumulative for p in points] == [12, None, 30, 50]
+
+    def test_never_between_two_withheld_days(self):
+        points = _points(1, [P(None), P(30), P(None)], P(45))
+        assert [p.cumulative for p in points] == [None, None, 45]
+
+
+class TestIndex:
+    def test_perfect_match_scores_100(self):
+        cells = {"a": P(50), "b": P(50)}
+        assert _similarity(cells, 100, {"a": 10, "b": 10}, 20, 10) == 100.0
+
+    def test_withheld_groups_are_pooled_against_their_combined_census_share(self):
+        cells = {"a": P(90), "b": P(None), "c": P(None)}
+        # pooled b+c = 10 of 100 participants against (5+5)/20 = 50% of residents
+        assert _similarity(cells, 100, {"a": 10, "b": 5, "c": 5}, 20, 10) == 60.0
+
+    def test_too_few_participants_give_no_score(self):
+        assert _similarity({"a": P(None)}, 5, {"a": 1}, 1, 10) is None
+
+
+def test_councillor_ward_view_compares_with_the_census_of_the_ward(app, town):
+    pub = queries.build_publication()
+    ward = pub.areas["E05900001"]
+    board = queries.dashboard(pub, queries.Filters(ward, "90d"))
+    sex = next(t for t in board.representativeness.dimensions if t.dimension == "sex")
+    female = next(r for r in sex.rows if r.group == "female")
+    assert female.census == 5100  # the ward's own baseline
+    assert board.ward_scope.code == "E08900001"  # a ward is shown among its borough's wards
+    assert [w.code for w in board.wards] == ["E05900001", "E05900002"]
+
+
+def test_shares_and_ratios_are_withheld_with_their_counts(app, town):
+    pub = queries.build_publication()
+    for area in pub.areas.values():
+        board = queries.dashboard(pub, queries.Filters(area, "30d"))
+        for table in board.representativeness.dimensions:
+            for row in table.rows:
+                if row.participants.value is None:
+                    assert row.share is None and row.ratio is None
+
+
+def _statements(fn):
+    count = []
+    listener = lambda *args: count.append(1)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(count)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_number_of_wards(app):
+    build_geography(wards_per_borough=2)
+    small = _statements(queries.build_publication)
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+    geo = build_geography(wards_per_borough=9)
+    for ward in geo.wards:
+        make_user("resident", ward=ward)
+    large = _statements(queries.build_publication)
+    assert small == large <= 6
+
+
+def test_dates_of_the_window(app, town):
+    pub = queries.build_publication()
+    board = queries.dashboard(pub, queries.Filters(pub.areas["E47900001"], "30d"))
+    assert (board.end - board.start).days == 29
+    assert board.end == date.fromordinal(pub.today)
+    assert isinstance(board.representativeness.dimensions[0], DimensionTable)
+    assert isinstance(board.representativeness.dimensions[0].rows[0], GroupRow)

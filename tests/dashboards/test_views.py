@@ -1,0 +1,179 @@
+"""Dashboard pages and downloads: who may see them, filters in the URL, bad filters, CSVs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from sqlalchemy import event
+
+from civic.areas.models import Area, AreaLevel
+from civic.extensions import db
+from tests.factories import build_geography, make_user
+
+PAGES = ["/dashboard", "/dashboard/areas/E47900001", "/dashboard/wards.csv?area=E47900001"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_people_are_sent_to_sign_in(client, town, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_residents_may_not_see_dashboards(client, town, resident, login_as, path):
+    login_as(resident)
+    assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["councillor", "officer", "admin"])
+def test_councillors_officers_and_admins_may(client, town, make_user, login_as, role):
+    login_as(make_user(role))
+    response = client.get("/dashboard/areas/E08900001")
+    assert response.status_code == 200
+    assert "Borough 1" in response.get_data(as_text=True)
+
+
+def _h1(response):
+    return re.search(r"<h1[^>]*>(.*?)</h1>", response.get_data(as_text=True), re.S).group(1).strip()
+
+
+def test_a_councillor_lands_on_their_own_ward(client, town, geography, login_as):
+    councillor = make_user("resident", "councillor", ward=geography.wards[2])
+    login_as(councillor)
+    response = client.get("/dashboard")
+    assert response.status_code == 200
+    assert _h1(response) == "Ward 3"
+
+
+def test_an_officer_lands_on_the_authority(client, town, officer, login_as):
+    login_as(officer)
+    assert _h1(client.get("/dashboard")) == "Testshire Combined Authority"
+
+
+def test_filters_are_kept_in_the_url(client, town, officer, login_as):
+    login_as(officer)
+    response = client.get("/dashboard?area=E05900002&period=30d")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard/areas/E05900002?period=30d"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'value="30d" selected' in page
+    assert "/dashboard/wards.csv?area=E05900002&amp;period=30d" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("period=forever", "Choose a period from the list"),
+        ("area=E05999999", "Choose an area from the list"),
+        ("consultation=nope", "Choose a consultation from the list"),
+        ("period=30d&period=90d", "Choose only one period"),
+        ("colour=red", "The address has options this page does not use: colour"),
+        ("period=%00%27%3Cscript%3E", "Choose a period from the list"),
+    ],
+)
+def test_bad_filters_are_refused_with_a_message(client, town, officer, login_as, query, message):
+    login_as(officer)
+    response = client.get(f"/dashboard?{query}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "govuk-error-summary" in body and message in body
+    assert client.get(f"/dashboard/headline.csv?{query}").status_code == 400
+
+
+def test_unknown_area_and_table_are_404(client, town, officer, login_as):
+    login_as(officer)
+    assert client.get("/dashboard/areas/E05999999").status_code == 404
+    assert client.get("/dashboard/secrets.csv").status_code == 404
+
+
+def test_consultation_page_is_404_until_consultations_are_plugged_in(client, town, officer, login_as):
+    login_as(officer)
+    assert client.get("/dashboard/consultations/bus-lanes").status_code == 404
+
+
+def test_consultation_page_with_the_lookup_plugged_in(client, town, responses_source, officer, login_as):
+    login_as(officer)
+    response = client.get("/dashboard/consultations/bus-lanes?period=90d")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Bus lanes" in body and "Consultation responses" in body
+    assert "Registrations" not in body  # registration belongs to no consultation
+    assert client.get("/dashboard/consultations/no-such-thing").status_code == 404
+    redirect = client.get("/dashboard?area=E08900001&consultation=parks")
+    assert redirect.headers["Location"] == "/dashboard/consultations/parks?area=E08900001"
+
+
+def _csv(response):
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+@pytest.mark.parametrize("table", ["headline", "over-time", "wards", "representativeness", "funnel"])
+def test_csv_downloads_hold_no_small_counts_and_no_personal_data(client, town, officer, login_as, table):
+    login_as(officer)
+    for area in ("E47900001", "E08900002", "E05900004"):
+        response = client.get(f"/dashboard/{table}.csv?area={area}&period=30d")
+        assert response.status_code == 200
+        assert response.mimetype == "text/csv"
+        assert response.headers["Content-Disposition"] == f'attachment; filename="{table}-{area}-30d.csv"'
+        rows = _csv(response)
+        header = rows[0]
+        count_columns = [i for i, h in enumerate(header) if h in ("count", "previous_period_count", "participants")]
+        for row in rows[1:]:
+            for i in count_columns:
+                assert row[i] in ("", "[fewer than 10]", "[withheld]") or int(row[i]) >= 10, (table, row)
+        text = response.get_data(as_text=True)
+        assert "@example.org" not in text and "Person " not in text
+
+
+def test_csv_cells_cannot_run_as_formulas(client, town, geography, officer, login_as):
+    geography.wards[3].name = '=HYPERLINK("http://evil")'
+    db.session.commit()
+    login_as(officer)
+    rows = _csv(client.get("/dashboard/wards.csv?area=E08900002&period=90d"))
+    names = [r[1] for r in rows[1:]]
+    assert '\'=HYPERLINK("http://evil")' in names
+
+
+def test_every_chart_has_a_summary_a_table_and_a_download(client, town, officer, login_as):
+    login_as(officer)
+    body = client.get("/dashboard/areas/E47900001?period=90d").get_data(as_text=True)
+    charts = re.findall(r'data-figure="([^"]+)-data"', body)
+    assert len(charts) == 8
+    for chart in charts:
+        assert f'id="{chart}-summary"' in body
+    assert body.count("govuk-table__caption") >= 8
+    assert body.count("(CSV)</a>") == 5
+    assert "Representativeness index" in body and "How the index is worked out" in body
+    assert "fewer than 10" in body  # the town has small cells
+
+
+def _statements(client, path):
+    count = []
+    listener = lambda *args: count.append(1)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(count)
+
+
+def test_page_queries_do_not_grow_with_the_number_of_wards(client, app, login_as):
+    geo = build_geography(wards_per_borough=2)
+    officer = make_user("resident", "officer", ward=geo.wards[0])
+    login_as(officer)
+    small = _statements(client, "/dashboard")
+    # Add seven more wards to each borough, with residents.
+    for b, borough in enumerate(geo.boroughs):
+        for w in range(7):
+            ward = Area(level=AreaLevel.WARD, gss_code=f"E0591{b}{w:03d}", name=f"Extra {b}{w}", parent=borough)
+            db.session.add(ward)
+            db.session.flush()
+            make_user("resident", ward=ward)
+    db.session.commit()
+    large = _statements(client, "/dashboard")
+    assert large == small
