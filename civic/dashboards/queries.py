@@ -19,6 +19,7 @@ Cell keys (dates are ordinals, so that keys are plain JSON):
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -671,6 +672,9 @@ def suppressed_cells(values: Iterable[Protected]) -> int:
 # --- Freshness --------------------------------------------------------------------------------
 
 
+_REBUILD_LOCK = threading.Lock()
+
+
 def current_publication() -> Publication:
     """The publication, rebuilt when older than DASHBOARD_MAX_AGE_SECONDS (60 by default).
 
@@ -681,12 +685,21 @@ def current_publication() -> Publication:
 
     max_age = current_app.config.get("DASHBOARD_MAX_AGE_SECONDS", 60)
     store = current_app.extensions.setdefault("civic_dashboards", {})
+
+    def fresh(pub) -> bool:
+        return pub is not None and max_age > 0 and (utcnow() - pub.built_at).total_seconds() < max_age
+
     cached = store.get("publication")
-    now = utcnow()
-    if cached is None or max_age <= 0 or (now - cached.built_at).total_seconds() >= max_age:
-        cached = build_publication(now)
-        store["publication"] = cached
-        store["derived"] = {}
+    if fresh(cached):
+        return cached
+    # One thread per process rebuilds; the others wait for it and use its result, rather than
+    # each building the same publication at once (seconds of CPU each, on deadline day).
+    with _REBUILD_LOCK:
+        cached = store.get("publication")
+        if not fresh(cached):
+            cached = build_publication(utcnow())
+            store["publication"] = cached
+            store["derived"] = {}
     return cached
 
 

@@ -97,3 +97,37 @@ def test_dates_of_the_window(app, town):
     assert board.end == date.fromordinal(pub.today)
     assert isinstance(board.representativeness.dimensions[0], DimensionTable)
     assert isinstance(board.representativeness.dimensions[0].rows[0], GroupRow)
+
+
+def test_one_thread_rebuilds_a_stale_publication_while_the_others_wait(app, monkeypatch):
+    """On a busy server, requests arriving while the publication is stale must not each build it."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from civic.core.models import utcnow
+
+    builds = []
+
+    def slow_build(now):
+        builds.append(now)
+        time.sleep(0.2)
+        return SimpleNamespace(built_at=utcnow())
+
+    monkeypatch.setattr(queries, "build_publication", slow_build)
+    monkeypatch.setitem(app.config, "DASHBOARD_MAX_AGE_SECONDS", 60)
+    app.extensions.pop("civic_dashboards", None)
+    seen = []
+
+    def request():
+        with app.app_context():
+            seen.append(queries.current_publication())
+
+    threads = [threading.Thread(target=request) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    app.extensions.pop("civic_dashboards", None)
+    assert len(builds) == 1
+    assert len({id(p) for p in seen}) == 1
