@@ -240,7 +240,7 @@ class Bench:
 
     def measure_scenario(self, scenario: Scenario) -> None:
         requests = self.requests_for(scenario)
-        wrk.run(self.server.base_url, requests, seconds=WARM_UP_SECONDS, connections=self.args.connections)
+        wrk.run(self.server.base_url, requests, seconds=scenario.warm_up, connections=self.args.connections)
         result = wrk.run(self.server.base_url, requests, seconds=self.seconds, connections=self.args.connections)
         row = _from_wrk(scenario.name, "scenario", result, scenario.expect)
         row.vs_hello = row.rps / self.hello_rps if self.hello_rps else None
@@ -409,7 +409,7 @@ class Bench:
         return {
             "tier": asdict(self.tier),
             "seconds_per_run": self.seconds,
-            "wrk": f"-t1 -c{self.args.connections}, warm-up {WARM_UP_SECONDS} s",
+            "wrk": f"-t1 -c{self.args.connections}, warm-up ≥{WARM_UP_SECONDS} s",
             "pgbench": "-c8 -j1 -M simple",
             "gunicorn": {k: conf.get(k) for k in ("worker_class", "workers", "threads", "timeout", "keepalive", "preload_app")},
             "overload_queue_timeout_ms": self.app.config["OVERLOAD_QUEUE_TIMEOUT_MS"],

@@ -679,7 +679,11 @@ def current_publication() -> Publication:
     """The publication, rebuilt when older than DASHBOARD_MAX_AGE_SECONDS (60 by default).
 
     Each app server keeps its own copy and rebuilds it from the database, so no server needs
-    another's memory, and figures are never more than a minute old.
+    another's memory. One thread per process rebuilds; while it does, the other requests are
+    served the previous publication (so figures are at most a minute plus one rebuild old), and
+    only the very first build is waited for. Without this, every request arriving while the
+    publication is stale would build it too, each taking seconds of CPU, and a server's threads
+    would all stall together once a minute.
     """
     from flask import current_app
 
@@ -692,15 +696,19 @@ def current_publication() -> Publication:
     cached = store.get("publication")
     if fresh(cached):
         return cached
-    # One thread per process rebuilds; the others wait for it and use its result, rather than
-    # each building the same publication at once (seconds of CPU each, on deadline day).
-    with _REBUILD_LOCK:
+    if cached is not None and max_age > 0 and not _REBUILD_LOCK.acquire(blocking=False):
+        return cached  # another thread is rebuilding it
+    if cached is None or max_age <= 0:
+        _REBUILD_LOCK.acquire()
+    try:
         cached = store.get("publication")
         if not fresh(cached):
             cached = build_publication(utcnow())
             store["publication"] = cached
             store["derived"] = {}
-    return cached
+        return cached
+    finally:
+        _REBUILD_LOCK.release()
 
 
 def cached(pub: Publication, key: tuple, make):

@@ -131,3 +131,39 @@ def test_one_thread_rebuilds_a_stale_publication_while_the_others_wait(app, monk
     app.extensions.pop("civic_dashboards", None)
     assert len(builds) == 1
     assert len({id(p) for p in seen}) == 1
+
+
+def test_while_one_thread_rebuilds_the_others_are_served_the_previous_publication(app, monkeypatch):
+    import threading
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from civic.core.models import utcnow
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow_build(now):
+        started.set()
+        release.wait(5)
+        return SimpleNamespace(built_at=utcnow())
+
+    stale = SimpleNamespace(built_at=utcnow() - timedelta(minutes=5))
+    monkeypatch.setattr(queries, "build_publication", slow_build)
+    monkeypatch.setitem(app.config, "DASHBOARD_MAX_AGE_SECONDS", 60)
+    app.extensions["civic_dashboards"] = {"publication": stale, "derived": {}}
+    rebuilt = []
+
+    def rebuilding_request():
+        with app.app_context():
+            rebuilt.append(queries.current_publication())
+
+    builder = threading.Thread(target=rebuilding_request)
+    builder.start()
+    try:
+        assert started.wait(5)
+        assert queries.current_publication() is stale  # answered at once, not after the rebuild
+    finally:
+        release.set()
+        builder.join()
+        app.extensions.pop("civic_dashboards", None)
+    assert rebuilt and rebuilt[0] is not stale
