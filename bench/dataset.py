@@ -184,6 +184,40 @@ def build_people(conn, tier: Tier, rng: random.Random, facts: Facts) -> None:
 BUILDERS: list[Builder] = [build_geography, build_people]
 
 
+# --- Builders that go through the application ------------------------------------------------
+# For data best made by a domain's own services (a questionnaire with its questions and
+# options), run inside an app context after the COPY loads. Bulk rows still belong in BUILDERS.
+
+AppBuilder = Callable[[object, Tier, random.Random, Facts], None]
+
+
+def build_consultation(app, tier: Tier, rng: random.Random, facts: Facts) -> None:
+    """PLANNED (consultations branch): the open 20-question consultation the response scenarios
+    answer, for the whole authority, and one valid set of answers. Waits until the consultations
+    package (its documented benchmark helpers) is in the application."""
+    try:
+        from civic.consultations.seed import build_twenty_question_consultation, sample_form_data
+    except ImportError:
+        return
+    from civic.areas.models import Area, AreaLevel
+    from civic.extensions import db
+
+    with app.app_context():
+        authority = db.session.execute(db.select(Area).where(Area.level == AreaLevel.AUTHORITY)).scalar_one()
+        consultation = build_twenty_question_consultation([authority])
+        facts.extra["hot_consultation_slug"] = consultation.slug
+        facts.extra["response_answers"] = sample_form_data(consultation, rng)
+
+
+APP_BUILDERS: list[AppBuilder] = [build_consultation]
+
+
+def build_with_app(app, tier: Tier, facts: Facts, seed: int = 20260507) -> None:
+    rng = random.Random(seed + 1)
+    for builder in APP_BUILDERS:
+        builder(app, tier, rng, facts)
+
+
 def load(database_url: str, tier: Tier, seed: int = 20260507) -> Facts:
     """Fill an empty, migrated database with the tier's dataset; returns what it contains."""
     rng = random.Random(seed)

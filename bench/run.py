@@ -220,7 +220,7 @@ class Bench:
             for actor in actors:
                 form = scenario.form_for(self.facts, actor, n)
                 headers = (("Cookie", cookies[actor.index]),) if cookies[actor.index] else ()
-                body = urllib.parse.urlencode(form) if form is not None else ""
+                body = urllib.parse.urlencode(form, doseq=True) if form is not None else ""
                 out.append(wrk.Request(scenario.method, scenario.path_for(self.facts, actor, n), body, headers))
         return out
 
@@ -364,6 +364,7 @@ class Bench:
             load_seconds = time.monotonic() - t0
             description = machine.describe(self.db_url)
             self.app = self.in_process_app()
+            dataset.build_with_app(self.app, self.tier, self.facts)
             endpoints = set(self.app.view_functions)
             self._say(f"dataset {self.tier.name} loaded in {load_seconds:.1f} s; measuring C_hello")
             self.measure_hello()

@@ -132,7 +132,7 @@ def _hot_idea(facts: Facts, actor: Actor, n: int) -> int:
 
 
 def _idea_list_page(page: int) -> PathFn:
-    return lambda facts, actor, n: f"/consultations/{facts.extra['hot_consultation_id']}/ideas?sort=top&page={page}"
+    return lambda facts, actor, n: f"/consultations/{facts.extra['hot_consultation_slug']}/ideas?sort=top&page={page}"
 
 
 def _response_form(facts: Facts, actor: Actor, n: int) -> dict:
@@ -160,25 +160,40 @@ PLANNED: list[Scenario] = [
             f"idea list page {page}",
             endpoint="ideas.list",
             path=_idea_list_page(page),
-            needs=("hot_consultation_id",),
+            needs=("hot_consultation_slug", "hot_idea_ids"),
             surge_class="read",
         )
         for page in (1, 50, 500)
     ],
+    # A response is two writes (consultations/README.md, "For benchmarks"): the page of answers
+    # is saved as the person's draft, then submitted from the check page. The submit scenario
+    # runs after the save scenario, with the same people, so every draft exists.
     Scenario(
-        "consultation response",
-        endpoint="consultations.respond",
-        path=lambda facts, actor, n: f"/consultations/{facts.extra['hot_consultation_id']}/respond",
+        "consultation response: save answers",
+        endpoint="consultations.respond_page",
+        path=lambda facts, actor, n: f"/consultations/{facts.extra['hot_consultation_slug']}/respond/1",
         method="POST",
         people="residents",
         sessions="minted",
-        pool=5_000,
+        pool=2_000,
         csrf_from="/account",
         form=_response_form,
-        expect=(302, 303),
-        replay="rollback",
-        needs=("hot_consultation_id", "response_answers"),
+        expect=(302,),
+        needs=("hot_consultation_slug", "response_answers"),
         surge_class="response",
+    ),
+    Scenario(
+        "consultation response: submit",
+        endpoint="consultations.check",
+        path=lambda facts, actor, n: f"/consultations/{facts.extra['hot_consultation_slug']}/respond/check",
+        method="POST",
+        people="residents",
+        sessions="minted",
+        pool=2_000,
+        csrf_from="/account",
+        expect=(302,),
+        needs=("hot_consultation_slug", "response_answers"),
+        notes="after the first round every submit is a repeat, answered 'unchanged'",
     ),
 ]
 
