@@ -58,6 +58,8 @@ WARM_UP_SECONDS = 2
 # People signed in through the real form (each costs a production argon2 hash, ~0.4 s here);
 # the rest of a pool gets sessions written directly, which the server cannot tell apart.
 SIGNED_IN_FOR_REAL = 8
+# In the surge, each wrk connection is an agent sending at most this many requests a second.
+SURGE_AGENT_RPS = 2
 
 
 @dataclass
@@ -310,33 +312,37 @@ class Bench:
         base = self.tier.surge_baseline_rps
         stages = list(SURGE_RAMP) + ([] if self.args.no_beyond else list(SURGE_BEYOND))
         seconds = self.args.stage_seconds or self.tier.surge_stage_seconds
-        results, saturated_in_a_row = [], 0
+        results: list[Row] = []
+        saturated_in_a_row = 0
         for multiple in stages:
             rate = base * multiple
-            # Each connection is one person-agent pausing between requests (a closed loop
-            # with think time): at most 4 requests a second each.
-            connections = max(2, math.ceil(rate / 4))
+            # Each connection is one person-agent pausing between requests (a closed loop with
+            # think time), at most SURGE_AGENT_RPS requests a second each; as the service
+            # slows down, agents send less, as people do.
+            connections = max(2, math.ceil(rate / SURGE_AGENT_RPS))
             delay_ms = connections / rate * 1000
             result = wrk.run(self.server.base_url, sequence, seconds=seconds, connections=connections, delay_ms=delay_ms)
             row = _from_wrk(f"surge ×{multiple:g} (offered {rate:.0f}/s, {connections} conns)", "surge", result, None)
             row.vs_hello = row.rps / self.hello_rps if self.hello_rps else None
-            row.detail["offered_rps"] = rate
-            row.detail["multiple"] = multiple
-            achieved = row.rps / rate
-            row.note = f"{achieved:.0%} of offered"
+            row.detail.update(offered_rps=rate, multiple=multiple)
+            previous = results[-1] if results else None
+            # Saturated: shedding, failing, or no more throughput for much more offered load.
+            plateau = previous is not None and rate >= 1.4 * previous.detail["offered_rps"] and row.rps < 1.1 * previous.rps
+            row.detail["saturated"] = bool(row.shed or row.errors or plateau)
+            row.note = f"{row.rps / rate:.0%} of offered" + ("; saturated" if row.detail["saturated"] else "")
             self.rows.append(row)
             results.append(row)
-            saturated = achieved < 0.8 or row.shed > 0
-            saturated_in_a_row = saturated_in_a_row + 1 if saturated else 0
+            saturated_in_a_row = saturated_in_a_row + 1 if row.detail["saturated"] else 0
             if multiple > SURGE_RAMP[-1] and saturated_in_a_row >= 2:
                 break
         peak = max(results, key=lambda r: r.rps)
-        first_saturated = next((r for r in results if r.rps < 0.8 * r.detail["offered_rps"] or r.shed > 0), None)
+        first_saturated = next((r for r in results if r.detail["saturated"]), None)
         return {
             "mix": {c.name: c.share for c in SURGE_MIX},
             "scenarios_used": used,
             "baseline_rps": base,
             "stage_seconds": seconds,
+            "agent_rps": SURGE_AGENT_RPS,
             "peak_throughput_rps": peak.rps,
             "peak_vs_hello": peak.vs_hello,
             "first_saturated_stage": first_saturated.name if first_saturated else None,
