@@ -123,11 +123,12 @@ def _retry_after_from_limit(error) -> int:
     """Seconds until the breached limit's window resets (Flask-Limiter knows it)."""
     from civic.extensions import limiter
 
-    try:
-        current = limiter.current_limit
-    except Exception:  # noqa: BLE001 - the limiter's storage (Redis) may have gone away meanwhile
-        log.warning("rate limit storage unavailable while reading the reset time", exc_info=True)
-        current = None
+    current = limiter.current_limit
     if current is None:
         return 60
-    return max(1, math.ceil(current.reset_at - time.time()))
+    try:
+        reset_at = current.reset_at  # read from the limiter's storage
+    except Exception:  # noqa: BLE001 - the storage (Redis) may have gone away since the check
+        log.warning("rate limit storage unavailable while reading the reset time")
+        return 60
+    return max(1, math.ceil(reset_at - time.time()))

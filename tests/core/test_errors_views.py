@@ -259,3 +259,61 @@ def test_outage_page_does_not_need_the_database(tmp_path: Path):
         response = client.get("/account")
     assert_outage_page(response, "signed-in cookie")
     assert "govuk-footer" in response.get_data(as_text=True)
+
+
+def test_a_dropped_connection_anywhere_is_an_outage_and_a_query_bug_is_not(app):
+    """InterfaceError "connection closed" (invalidated) is an outage; ProgrammingError is a bug (500)."""
+    from sqlalchemy.exc import InterfaceError, ProgrammingError
+
+    faulty = _faulty_app(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    @faulty.route("/dropped")
+    def dropped():
+        raise InterfaceError("SELECT 1", {}, Exception("the connection is closed"), connection_invalidated=True)
+
+    @faulty.route("/bug")
+    def bug():
+        raise ProgrammingError("SELEC 1", {}, Exception("syntax error"))
+
+    client = faulty.test_client()
+    assert_outage_page(client.get("/dropped"), "dropped connection")
+    response = client.get("/bug")
+    assert response.status_code == 500 and "Nothing was saved" in response.get_data(as_text=True)
+
+
+def test_a_deliberate_503_says_try_again_later(app):
+    from flask import abort
+
+    faulty = _faulty_app(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    @faulty.route("/maintenance")
+    def maintenance():
+        abort(503)
+
+    response = faulty.test_client().get("/maintenance")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert "Nothing was saved" in response.get_data(as_text=True)
+
+
+def test_429_page_survives_the_limiter_losing_its_storage(app, monkeypatch):
+    """If Redis goes away between the limit being hit and the page being drawn: 60 s, not a 500."""
+    from werkzeug.exceptions import TooManyRequests
+
+    from civic.extensions import limiter
+
+    faulty = _faulty_app(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    @faulty.route("/limited")
+    def limited():
+        raise TooManyRequests()
+
+    class LimitWhoseStorageIsGone:
+        @property
+        def reset_at(self):
+            raise ConnectionError("redis went away")
+
+    monkeypatch.setattr(type(limiter), "current_limit", property(lambda self: LimitWhoseStorageIsGone()))
+    response = faulty.test_client().get("/limited")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "60"
