@@ -109,7 +109,10 @@ class Config:
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.DATABASE_STATEMENT_TIMEOUT_MS = env("DATABASE_STATEMENT_TIMEOUT_MS", 15000, int)
         self.DATABASE_POOL_SIZE = env("DATABASE_POOL_SIZE", 5, int)
-        self.SQLITE_BUSY_TIMEOUT_MS = env("SQLITE_BUSY_TIMEOUT_MS", 5000, int)
+        # SQLite waits this long for the write lock, then tries again SQLITE_LOCK_RETRIES times
+        # before answering 503: at most (retries + 1) × timeout, well inside gunicorn's timeout.
+        self.SQLITE_BUSY_TIMEOUT_MS = env("SQLITE_BUSY_TIMEOUT_MS", 2000, int)
+        self.SQLITE_LOCK_RETRIES = env("SQLITE_LOCK_RETRIES", 2, int)
 
         # --- Sessions and cookies -----------------------------------------------------------
         self.SECRET_KEY = env("SECRET_KEY")
@@ -139,12 +142,25 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", True, bool)
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Flask-Limiter would put Retry-After (the limit window's reset, up to an hour) on every
+        # response of a limited route, including redirects and 503s, where it means something
+        # else; the 429 page sets the real Retry-After itself (core/errors_views.py).
+        self.RATELIMIT_HEADER_RETRY_AFTER = "X-RateLimit-Retry-After"
         self.RATELIMIT_SIGN_IN_ACCOUNT = env("RATELIMIT_SIGN_IN_ACCOUNT", "10 per 15 minutes")
         self.RATELIMIT_SIGN_IN_ADDRESS = env("RATELIMIT_SIGN_IN_ADDRESS", "30 per 15 minutes")
         self.RATELIMIT_REGISTER = env("RATELIMIT_REGISTER", "10 per hour")
         self.RATELIMIT_RESET = env("RATELIMIT_RESET", "5 per hour")
-        # If the limiter's storage (Redis) is unreachable, serve requests rather than fail.
+        # If the limiter's storage (Redis) is unreachable, every limit carries on in each
+        # process's memory (so it still holds, per process) until Redis answers again; an error
+        # in the limiter itself is logged and the request served. Nothing fails closed: see
+        # docs/deploy.md ("Redis") for why, limit by limit.
         self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        # A Redis that does not answer must not hold a request up for long.
+        self.RATELIMIT_STORAGE_OPTIONS = {
+            "socket_connect_timeout": env("RATELIMIT_REDIS_TIMEOUT_S", 0.5, float),
+            "socket_timeout": env("RATELIMIT_REDIS_TIMEOUT_S", 0.5, float),
+        }
 
         # --- Email --------------------------------------------------------------------------
         self.MAIL_BACKEND = env("MAIL_BACKEND", "file")  # file | smtp | locmem | console
@@ -160,6 +176,11 @@ class Config:
         # "immediate": queued emails go out at the end of the request that queued them.
         # "worker": they wait for `flask mail deliver --loop`, so no request waits on SMTP.
         self.MAIL_DELIVERY = env("MAIL_DELIVERY", "immediate")
+
+        # --- Overload (see civic/core/overload.py and gunicorn.conf.py) ------------------------
+        # A request that waited longer than this for a thread is answered 503 at once.
+        self.OVERLOAD_QUEUE_TIMEOUT_MS = env("OVERLOAD_QUEUE_TIMEOUT_MS", 1000, int)
+        self.OVERLOAD_RETRY_AFTER = env("OVERLOAD_RETRY_AFTER", 5, int)
 
         # --- Statistics and moderation ------------------------------------------------------
         self.DISCLOSURE_THRESHOLD = env("DISCLOSURE_THRESHOLD", 10, int)

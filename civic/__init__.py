@@ -35,6 +35,12 @@ def create_app(config: Config | str | None = None) -> Flask:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("civic").setLevel(app.config["LOG_LEVEL"])
 
+    # Load shedding wraps the app first, so that ProxyFix (outside it) has already set the
+    # scheme and client address when it answers.
+    from civic.core import overload
+
+    overload.init_app(app)
+
     if app.config["TRUSTED_PROXY_COUNT"]:
         n = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)

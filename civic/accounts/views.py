@@ -23,6 +23,7 @@ from civic.accounts.forms import (
 from civic.accounts.sessions import sign_in as start_signed_in_session
 from civic.accounts.sessions import sign_out as end_signed_in_session
 from civic.areas.services import wards_with_boroughs
+from civic.core.db import write_lock
 from civic.core.errors import RuleViolation
 from civic.core.forms import show_error
 from civic.core.ratelimit import form_identity
@@ -67,6 +68,7 @@ def check_email():
 
 
 @bp.route("/verify/<token>")
+@write_lock
 def verify(token: str):
     try:
         services.verify_email(token)

@@ -5,20 +5,28 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, defer, joinedload
 
 from civic.areas.models import Area, AreaLevel
 from civic.extensions import db
 
 
-def wards_with_boroughs() -> list[Area]:
-    """Every ward with its parent loaded, ordered by borough then ward name."""
+def wards_with_boroughs(*, boundaries: bool = False) -> list[Area]:
+    """Every ward with its parent loaded, ordered by borough then ward name.
+
+    Boundaries are loaded only when asked for: the ward lists of the registration and account
+    forms must not pull every ward's outline (about 0.8 MB for Greater Manchester's generalised
+    ones) from the database on each request. The borough's outline is never loaded here.
+    """
     parent = aliased(Area)
+    options = [joinedload(Area.parent).defer(Area.boundary)]
+    if not boundaries:
+        options.append(defer(Area.boundary))
     return list(
         db.session.execute(
             select(Area)
             .outerjoin(parent, Area.parent_id == parent.id)
-            .options(joinedload(Area.parent))
+            .options(*options)
             .where(Area.level == AreaLevel.WARD)
             .order_by(parent.name, Area.name)
         ).scalars()

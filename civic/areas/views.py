@@ -15,7 +15,7 @@ bp = Blueprint("areas", __name__, url_prefix="/areas")
 @bp.route("")
 def index():
     tree = services.area_tree()
-    wards = services.wards_with_boroughs()
+    wards = services.wards_with_boroughs(boundaries=True)
     figure = figures.ward_map(wards) if any(w.boundary for w in wards) else None
     return render_template("areas/index.html", tree=tree, wards=wards, figure=figure)
 
@@ -23,7 +23,7 @@ def index():
 @bp.route("/wards.geojson")
 def wards_geojson():
     """Ward boundaries for the maps, cached by the browser and revalidated by ETag."""
-    body = json.dumps(services.ward_feature_collection(services.wards_with_boroughs()), separators=(",", ":"))
+    body = json.dumps(services.ward_feature_collection(services.wards_with_boroughs(boundaries=True)), separators=(",", ":"))
     etag = hashlib.sha256(body.encode()).hexdigest()[:32]
     if request.if_none_match.contains(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})

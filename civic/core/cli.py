@@ -6,8 +6,10 @@ import time
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import OperationalError
 
 from civic.core import audit, mail
+from civic.extensions import db
 
 audit_cli = AppGroup("audit", help="Check the tamper-evident audit log.")
 mail_cli = AppGroup("mail", help="Deliver queued email.")
@@ -43,9 +45,21 @@ def head():
 @click.option("--loop", is_flag=True, help="Keep running, checking the outbox every few seconds.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between checks with --loop.")
 def deliver(loop: bool, interval: float):
-    """Send queued emails (run this as a worker in production: MAIL_DELIVERY=worker)."""
+    """Send queued emails (run this as a worker in production: MAIL_DELIVERY=worker).
+
+    With --loop, a database outage does not end the worker: it waits and tries again, so it
+    carries on by itself when the database returns.
+    """
     while True:
-        sent, failed = mail.deliver_pending()
+        try:
+            sent, failed = mail.deliver_pending()
+        except OperationalError as exc:
+            if not loop:
+                raise
+            db.session.rollback()
+            click.echo(f"database unavailable ({type(exc).__name__}); trying again in {interval:g} s", err=True)
+            time.sleep(interval)
+            continue
         if sent or failed or not loop:
             click.echo(f"sent {sent}, failed {failed}")
         if not loop:

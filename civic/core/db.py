@@ -6,17 +6,50 @@ OPTIONS, and every CLI command). Taking the write lock at the start means a tran
 reads, loses a race, and then fails to upgrade its lock with SQLITE_BUSY_SNAPSHOT; it waits
 for the lock instead, up to the busy timeout.
 
+If the lock is still held when the busy timeout runs out ("database is locked"), ``BEGIN
+IMMEDIATE`` is tried again a bounded number of times after a short, jittered pause, and then
+the request fails with ``DatabaseBusy`` (a 503 page that says nothing was saved). Retrying there
+is safe because nothing has been read or written in that transaction yet. A GET view that
+writes must say so with ``@write_lock``, so that its transaction starts the same way.
+
 PostgreSQL: pre-ping pooled connections (so the pool recovers by itself after a restart) and
 a server-side statement timeout.
+
+Both: a forked process (gunicorn workers with ``preload_app``) starts with an empty pool, so no
+two processes ever share a connection.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import random
+import time
+
 from flask import Flask, current_app, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+log = logging.getLogger(__name__)
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_BACKOFF_SECONDS = 0.05
+
+
+class DatabaseBusy(Exception):
+    """SQLite's write lock stayed taken through every retry; nothing was done."""
+
+
+def write_lock(view):
+    """Mark a GET view that writes, so that SQLite takes the write lock when it begins."""
+    view.civic_write_lock = True
+    return view
+
+
+def is_locked_error(error: BaseException) -> bool:
+    """SQLite's "database is locked" / "database table is locked" (SQLITE_BUSY, SQLITE_LOCKED)."""
+    return isinstance(error, OperationalError) and "locked" in str(error.orig).lower()
 
 
 def engine_options(config: dict) -> dict:
@@ -43,16 +76,39 @@ def engine_options(config: dict) -> dict:
 
 def _wants_write_lock() -> bool:
     if has_request_context():
-        return request.method not in SAFE_METHODS
+        if request.method not in SAFE_METHODS:
+            return True
+        view = current_app.view_functions.get(request.endpoint or "")
+        return bool(getattr(view, "civic_write_lock", False))
     if has_app_context():
         return current_app.config.get("SQLITE_IMMEDIATE_OUTSIDE_REQUESTS", True)
     return True
 
 
+def _begin_immediate(conn, retries: int) -> None:
+    """``BEGIN IMMEDIATE``, retried after a jittered pause while the lock stays taken."""
+    for attempt in range(retries + 1):
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except OperationalError as exc:
+            if not is_locked_error(exc):
+                raise
+            if attempt == retries:
+                raise DatabaseBusy(f"SQLite write lock not free after {retries + 1} attempts") from exc
+            log.warning("SQLite write lock busy; retry %d of %d", attempt + 1, retries)
+            time.sleep(_BACKOFF_SECONDS * (2**attempt) * (1 + random.random()))  # noqa: S311 - jitter, not a secret
+        else:
+            return
+
+
 def install_engine_hooks(app: Flask, engine: Engine) -> None:
+    # A worker forked from a master that already holds pooled connections (gunicorn's
+    # preload_app) must not use them: its pool starts empty; the parent's stay the parent's.
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     if engine.dialect.name != "sqlite":
         return
     busy_ms = app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    retries = app.config["SQLITE_LOCK_RETRIES"]
 
     @event.listens_for(engine, "connect")
     def _sqlite_connect(dbapi_connection, _record):
@@ -67,4 +123,7 @@ def install_engine_hooks(app: Flask, engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+        if _wants_write_lock():
+            _begin_immediate(conn, retries)
+        else:
+            conn.exec_driver_sql("BEGIN")

@@ -1,7 +1,11 @@
 """Error pages in the service's own look, for every status a person may meet.
 
-A database that does not answer becomes a 503 page that says nothing was saved; the pooled
+A database that does not answer becomes a 503 page that says nothing was saved, wherever the
+error is raised: in a view, while loading the signed-in person, or in an ``after_request`` hook
+(Flask turns those into a 500 that carries the original error, which is recognised here). The
+page is drawn as for a signed-out visitor, so drawing it needs no database. The pooled
 connections are pre-pinged, so the service recovers by itself when the database returns.
+SQLite's write lock staying busy through every retry (``DatabaseBusy``) is a 503 as well.
 """
 
 from __future__ import annotations
@@ -12,14 +16,14 @@ import secrets
 import time
 
 from flask import Flask, g, render_template, request
-from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from civic.core.db import DatabaseBusy
 from civic.core.errors import DomainError
-from civic.extensions import db
+from civic.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +50,32 @@ def _rollback() -> None:
         log.debug("rollback failed after database error", exc_info=True)
 
 
+DATABASE_DOWN_RETRY_AFTER = 30
+DATABASE_BUSY_RETRY_AFTER = 5
+
+
+def is_database_outage(error: BaseException | None) -> bool:
+    """An error that means the database cannot be reached (rather than a bug in a query)."""
+    if isinstance(error, OperationalError | PoolTimeout | DatabaseBusy):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def _as_signed_out() -> None:
+    # Flask-Login would query the database again to draw the header; draw it signed out.
+    g._login_user = login_manager.anonymous_user()
+
+
 def _database_unavailable(error):
     _rollback()
-    # Render the page as signed out: loading the signed-in user needs the database too.
-    g._login_user = AnonymousUserMixin()
-    log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
-    response = _render(503, database_down=True)
-    return response[0], 503, {"Retry-After": "30"}
+    _as_signed_out()
+    if isinstance(error, DatabaseBusy):
+        log.warning("database busy on %s %s", request.method, request.path)
+        body, status = _render(503, busy=True)
+        return body, status, {"Retry-After": str(DATABASE_BUSY_RETRY_AFTER)}
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, type(error).__name__)
+    body, status = _render(503, database_down=True)
+    return body, status, {"Retry-After": str(DATABASE_DOWN_RETRY_AFTER)}
 
 
 def init_app(app: Flask) -> None:
@@ -66,6 +89,12 @@ def init_app(app: Flask) -> None:
             retry = getattr(error, "retry_after", None) or _retry_after_from_limit(error)
             body, status = _render(429, retry_after=retry)
             return body, status, {"Retry-After": str(retry)}
+        if error.code == 500 and is_database_outage(getattr(error, "original_exception", None)):
+            # Raised outside the view (e.g. an after_request hook): Flask wraps it in a 500.
+            return _database_unavailable(error.original_exception)
+        if error.code == 503:
+            body, status = _render(503)
+            return body, status, {"Retry-After": str(DATABASE_DOWN_RETRY_AFTER)}
         return _render(error.code or 500)
 
     @app.errorhandler(DomainError)
@@ -74,6 +103,7 @@ def init_app(app: Flask) -> None:
 
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(PoolTimeout, _database_unavailable)
+    app.register_error_handler(DatabaseBusy, _database_unavailable)
 
     @app.errorhandler(DBAPIError)
     def dbapi_error(error: DBAPIError):
@@ -96,4 +126,9 @@ def _retry_after_from_limit(error) -> int:
     current = limiter.current_limit
     if current is None:
         return 60
-    return max(1, math.ceil(current.reset_at - time.time()))
+    try:
+        reset_at = current.reset_at  # read from the limiter's storage
+    except Exception:  # noqa: BLE001 - the storage (Redis) may have gone away since the check
+        log.warning("rate limit storage unavailable while reading the reset time")
+        return 60
+    return max(1, math.ceil(reset_at - time.time()))

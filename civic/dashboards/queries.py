@@ -19,6 +19,7 @@ Cell keys (dates are ordinals, so that keys are plain JSON):
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -671,23 +672,43 @@ def suppressed_cells(values: Iterable[Protected]) -> int:
 # --- Freshness --------------------------------------------------------------------------------
 
 
+_REBUILD_LOCK = threading.Lock()
+
+
 def current_publication() -> Publication:
     """The publication, rebuilt when older than DASHBOARD_MAX_AGE_SECONDS (60 by default).
 
     Each app server keeps its own copy and rebuilds it from the database, so no server needs
-    another's memory, and figures are never more than a minute old.
+    another's memory. One thread per process rebuilds; while it does, the other requests are
+    served the previous publication (so figures are at most a minute plus one rebuild old), and
+    only the very first build is waited for. Without this, every request arriving while the
+    publication is stale would build it too, each taking seconds of CPU, and a server's threads
+    would all stall together once a minute.
     """
     from flask import current_app
 
     max_age = current_app.config.get("DASHBOARD_MAX_AGE_SECONDS", 60)
     store = current_app.extensions.setdefault("civic_dashboards", {})
+
+    def fresh(pub) -> bool:
+        return pub is not None and max_age > 0 and (utcnow() - pub.built_at).total_seconds() < max_age
+
     cached = store.get("publication")
-    now = utcnow()
-    if cached is None or max_age <= 0 or (now - cached.built_at).total_seconds() >= max_age:
-        cached = build_publication(now)
-        store["publication"] = cached
-        store["derived"] = {}
-    return cached
+    if fresh(cached):
+        return cached
+    if cached is not None and max_age > 0 and not _REBUILD_LOCK.acquire(blocking=False):
+        return cached  # another thread is rebuilding it
+    if cached is None or max_age <= 0:
+        _REBUILD_LOCK.acquire()
+    try:
+        cached = store.get("publication")
+        if not fresh(cached):
+            cached = build_publication(utcnow())
+            store["publication"] = cached
+            store["derived"] = {}
+        return cached
+    finally:
+        _REBUILD_LOCK.release()
 
 
 def cached(pub: Publication, key: tuple, make):

@@ -144,3 +144,13 @@ def test_cli_verify_and_head(app, runner):
     bad = runner.invoke(args=["audit", "verify"])
     assert bad.exit_code == 1 and "entry 1 has been altered" in bad.output
     assert runner.invoke(args=["audit", "verify", "--head", "nonsense"]).exit_code == 2
+
+
+def test_the_head_of_an_empty_log_verifies(app, runner):
+    """`flask audit head` before the first entry prints genesis; a backup taken then restores clean."""
+    head = runner.invoke(args=["audit", "head"]).output.strip()
+    assert head == f"0:{GENESIS_HASH}"
+    result = runner.invoke(args=["audit", "verify", "--head", head])
+    assert result.exit_code == 0, result.output
+    append(1)
+    assert runner.invoke(args=["audit", "verify", "--head", head]).exit_code == 0  # the log only grew

@@ -85,3 +85,50 @@ def test_deliver_command(app, runner, outbox, loop):
     db.session.commit()
     result = runner.invoke(args=["mail", "deliver"])
     assert result.exit_code == 0 and "sent 1, failed 0" in result.output
+
+
+class _StopLoop(Exception):
+    pass
+
+
+def test_deliver_loop_waits_out_a_database_outage(app, runner, outbox, monkeypatch):
+    """The mail worker survives the database going away and sends once it is back."""
+    from sqlalchemy.exc import OperationalError
+
+    from civic.core import cli, mail
+
+    queue_email("a@example.org", "Hi", "verify_email", user=type("U", (), {"display_name": "Sam"}), verify_url="x")
+    db.session.commit()
+    real = mail.deliver_pending
+    calls = []
+
+    def flaky(limit=200):
+        calls.append(1)
+        if len(calls) <= 2:
+            raise OperationalError("SELECT", {}, Exception("connection refused"))
+        return real(limit)
+
+    def sleep(seconds):
+        if len(calls) >= 4:
+            raise _StopLoop
+
+    monkeypatch.setattr(mail, "deliver_pending", flaky)
+    monkeypatch.setattr(cli.time, "sleep", sleep)
+    result = runner.invoke(args=["mail", "deliver", "--loop", "--interval", "0"])
+    assert isinstance(result.exception, _StopLoop)
+    assert result.output.count("database unavailable") == 2
+    assert "sent 1, failed 0" in result.output
+    assert len(outbox) == 1
+
+
+def test_deliver_once_reports_a_database_outage(app, runner, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from civic.core import mail
+
+    def down(limit=200):
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(mail, "deliver_pending", down)
+    result = runner.invoke(args=["mail", "deliver"])
+    assert result.exit_code != 0 and isinstance(result.exception, OperationalError)

@@ -97,3 +97,73 @@ def test_dates_of_the_window(app, town):
     assert board.end == date.fromordinal(pub.today)
     assert isinstance(board.representativeness.dimensions[0], DimensionTable)
     assert isinstance(board.representativeness.dimensions[0].rows[0], GroupRow)
+
+
+def test_one_thread_rebuilds_a_stale_publication_while_the_others_wait(app, monkeypatch):
+    """On a busy server, requests arriving while the publication is stale must not each build it."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from civic.core.models import utcnow
+
+    builds = []
+
+    def slow_build(now):
+        builds.append(now)
+        time.sleep(0.2)
+        return SimpleNamespace(built_at=utcnow())
+
+    monkeypatch.setattr(queries, "build_publication", slow_build)
+    monkeypatch.setitem(app.config, "DASHBOARD_MAX_AGE_SECONDS", 60)
+    app.extensions.pop("civic_dashboards", None)
+    seen = []
+
+    def request():
+        with app.app_context():
+            seen.append(queries.current_publication())
+
+    threads = [threading.Thread(target=request) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    app.extensions.pop("civic_dashboards", None)
+    assert len(builds) == 1
+    assert len({id(p) for p in seen}) == 1
+
+
+def test_while_one_thread_rebuilds_the_others_are_served_the_previous_publication(app, monkeypatch):
+    import threading
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from civic.core.models import utcnow
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow_build(now):
+        started.set()
+        release.wait(5)
+        return SimpleNamespace(built_at=utcnow())
+
+    stale = SimpleNamespace(built_at=utcnow() - timedelta(minutes=5))
+    monkeypatch.setattr(queries, "build_publication", slow_build)
+    monkeypatch.setitem(app.config, "DASHBOARD_MAX_AGE_SECONDS", 60)
+    app.extensions["civic_dashboards"] = {"publication": stale, "derived": {}}
+    rebuilt = []
+
+    def rebuilding_request():
+        with app.app_context():
+            rebuilt.append(queries.current_publication())
+
+    builder = threading.Thread(target=rebuilding_request)
+    builder.start()
+    try:
+        assert started.wait(5)
+        assert queries.current_publication() is stale  # answered at once, not after the rebuild
+    finally:
+        release.set()
+        builder.join()
+        app.extensions.pop("civic_dashboards", None)
+    assert rebuilt and rebuilt[0] is not stale

@@ -1,0 +1,1 @@
+"""Running Civic as a service: private servers for benchmarks and fault tests, the local cluster."""

@@ -1,0 +1,165 @@
+"""The acknowledged-write ledger: what clients were told was saved, checked against the database.
+
+A *write kind* knows how to send its n-th write, whether a response acknowledges it, and how
+to check the database afterwards. Clients keep sending; a write that gets no answer, or a
+503, is sent again (as a person pressing the button again would) until it is acknowledged.
+After the load, every acknowledged write must be in the database exactly once: lost = 0,
+duplicates = 0. Writes that were never acknowledged may or may not be there.
+
+Kinds that exist today: registration (an insert, unique by email) and the account details
+form (an update, last write wins). When supports and consultation responses land, add a kind
+for each here (insert unique by (idea, person); insert-or-update by (consultation, person)) and
+list it in the fault and cluster tests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from ops.http import Browser, Response
+
+MAX_TRIES = 40
+
+
+@dataclass
+class Verdict:
+    kind: str
+    attempts: int  # requests sent, retries included
+    acknowledged: int
+    lost: list = field(default_factory=list)
+    duplicates: list = field(default_factory=list)
+
+
+@dataclass
+class Ledger:
+    """Thread-safe record of every attempt and its outcome."""
+
+    outcomes: Counter = field(default_factory=Counter)
+    acknowledgements: Counter = field(default_factory=Counter)  # kind -> writes acknowledged
+    attempts: Counter = field(default_factory=Counter)  # kind -> requests sent (tries included)
+    acked: dict = field(default_factory=dict)  # kind -> {key: value acknowledged}
+    attempted: dict = field(default_factory=dict)  # kind -> {key: value sent}
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, kind: str, key, value, outcome: str, acknowledged: bool) -> None:
+        with self.lock:
+            self.outcomes[outcome] += 1
+            self.attempts[kind] += 1
+            self.attempted.setdefault(kind, {})[key] = value
+            if acknowledged:
+                self.acked.setdefault(kind, {})[key] = value
+                self.acknowledgements[kind] += 1
+
+
+class Registration:
+    """POST /register: one new account per email; a retry of a committed one must not add another."""
+
+    name = "registration"
+
+    def __init__(self, ward_id: int):
+        self.ward_id = ward_id
+
+    def start(self, browser: Browser, client: int) -> dict:
+        return {"token": browser.csrf_token("/register"), "client": client}
+
+    def send(self, browser: Browser, state: dict, n: int) -> tuple[str, str, Response]:
+        email = f"load-{state['client']}-{n}@example.org"
+        form = {
+            "email": email,
+            "display_name": f"Load {n}",
+            "password": "copper lantern meadow 7",
+            "ward_id": str(self.ward_id),
+            "csrf_token": state["token"],
+        }
+        return email, email, browser.post("/register", form)
+
+    @staticmethod
+    def acknowledged(response: Response) -> bool:
+        return response.status == 302 and (response.location or "").endswith("/register/check-your-email")
+
+    def verify(self, engine: sa.Engine, ledger: Ledger) -> Verdict:
+        acked = ledger.acked.get(self.name, {})
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text('SELECT email, count(*) FROM "user" WHERE email LIKE :p GROUP BY email'), {"p": "load-%@example.org"}
+            ).all()
+        counts = dict(rows)
+        return Verdict(
+            self.name,
+            ledger.attempts[self.name],
+            ledger.acknowledgements[self.name],
+            lost=[k for k in acked if counts.get(k, 0) == 0],
+            duplicates=[k for k, n in counts.items() if n > 1],
+        )
+
+
+class DetailsUpdate:
+    """POST /account/details by a signed-in person: the last acknowledged version must stick."""
+
+    name = "details"
+
+    def __init__(self, emails: list[str], password: str, ward_id: int):
+        self.emails, self.password, self.ward_id = emails, password, ward_id
+
+    def start(self, browser: Browser, client: int) -> dict:
+        email = self.emails[client]
+        browser.sign_in(email, self.password)
+        return {"token": browser.csrf_token("/account/details"), "email": email}
+
+    def send(self, browser: Browser, state: dict, n: int) -> tuple[str, int, Response]:
+        form = {"display_name": f"Version {n}", "ward_id": str(self.ward_id), "csrf_token": state["token"]}
+        return state["email"], n, browser.post("/account/details", form)
+
+    @staticmethod
+    def acknowledged(response: Response) -> bool:
+        return response.status == 302 and (response.location or "").endswith("/account")
+
+    def verify(self, engine: sa.Engine, ledger: Ledger) -> Verdict:
+        acked = ledger.acked.get(self.name, {})
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text('SELECT email, display_name FROM "user" WHERE email IN :e').bindparams(sa.bindparam("e", expanding=True)),
+                {"e": list(acked)},
+            ).all()
+        final = {email: int(name.split()[-1]) for email, name in rows if name.startswith("Version ")}
+        # One client per person sends its versions in order: the stored version may be later
+        # than the last acknowledged one (a write that committed but whose answer was lost),
+        # never earlier.
+        lost = [email for email, version in acked.items() if final.get(email, -1) < version]
+        return Verdict(self.name, ledger.attempts[self.name], ledger.acknowledgements[self.name], lost=lost)
+
+
+def run_client(base_url: str, kind, client: int, ledger: Ledger, stop: threading.Event, errors: list) -> None:
+    """Send kind's writes one after another until told to stop, retrying each until acknowledged."""
+    browser = Browser(base_url, timeout=20)
+    state = None
+    n = 0
+    while not stop.is_set():
+        tries = 0
+        while tries < MAX_TRIES:
+            tries += 1
+            try:
+                if state is None:
+                    state = kind.start(browser, client)
+                key, value, response = kind.send(browser, state, n)
+            except (OSError, http.client.HTTPException, RuntimeError) as exc:
+                ledger.note(kind.name, f"{client}-{n}", None, type(exc).__name__, False)
+                time.sleep(0.2)
+                continue
+            acknowledged = kind.acknowledged(response)
+            ledger.note(kind.name, key, value, str(response.status), acknowledged)
+            if acknowledged:
+                break
+            if response.status >= 500 and response.status != 503:
+                errors.append(f"{kind.name} got {response.status}: {response.body[:300]}")
+            if response.status == 400:  # e.g. a form token from before a restart: start again
+                state = None
+            time.sleep(0.2)
+        n += 1
+    browser.close()
