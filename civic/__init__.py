@@ -105,11 +105,16 @@ def _register_blueprints(app: Flask) -> None:
     from civic.accounts.views import bp as accounts_bp
     from civic.admin.views import bp as admin_bp
     from civic.areas.views import bp as areas_bp
+    from civic.consultations.views import bp as consultations_bp
     from civic.core.views import bp as core_bp
     from civic.dashboards.views import bp as dashboards_bp
+    from civic.ideas.views import bp as ideas_bp
+    from civic.moderation.views import bp as moderation_bp
     from civic.pages.views import bp as pages_bp
 
-    for blueprint in (core_bp, pages_bp, accounts_bp, admin_bp, areas_bp, dashboards_bp):
+    blueprints = (core_bp, pages_bp, accounts_bp, admin_bp, areas_bp, dashboards_bp)
+    blueprints += (consultations_bp, ideas_bp, moderation_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
 

@@ -2,5 +2,15 @@
 
 from civic.accounts.models import EmailToken, User, UserRole, UserSession  # noqa: F401
 from civic.areas.models import Area, AreaBaseline  # noqa: F401
+from civic.consultations.models import (  # noqa: F401
+    Answer,
+    Consultation,
+    ConsultationArea,
+    Question,
+    QuestionOption,
+    Response,
+)
 from civic.core.audit import AuditEvent  # noqa: F401
 from civic.core.mail import OutboundEmail  # noqa: F401
+from civic.ideas.models import Comment, Idea, IdeaCollection, Support  # noqa: F401
+from civic.moderation.models import Report  # noqa: F401

@@ -44,6 +44,12 @@ class EventTag(StrEnum):
     AREAS_BOUNDARIES_IMPORT = "areas:boundaries:import"
     AREAS_CENSUS_IMPORT = "areas:census:import"
 
+    # --- consultations (lifecycle, outcome, exports) ---
+
+    # --- ideas (official responses) ---
+
+    # --- moderation (decisions, reviews, report hiding, suspensions by officers) ---
+
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"

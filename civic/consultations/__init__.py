@@ -1,0 +1,1 @@
+"""Consultations: questionnaires, responses, results and "We asked, you said, we did"."""

@@ -1,0 +1,1 @@
+"""Ideas inside consultations, supports and comments."""

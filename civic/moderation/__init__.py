@@ -1,0 +1,1 @@
+"""Moderation: the queue, decisions, reports, suspensions and the public policy page."""

@@ -1,0 +1,51 @@
+"""What moderation knows about content: its status, and residents' reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from civic.core.content import ContentStatus  # noqa: F401 - re-exported: moderation owns the statuses
+from civic.core.models import UTCDateTime, utcnow
+from civic.extensions import db
+
+
+class ReportReason(StrEnum):
+    SPAM = "spam"
+    OFFENSIVE = "offensive"
+    PERSONAL_INFORMATION = "personal_information"
+    OFF_TOPIC = "off_topic"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "spam": "Spam or advertising",
+            "offensive": "Offensive, abusive or hateful",
+            "personal_information": "Contains personal information",
+            "off_topic": "Off-topic",
+            "other": "Something else",
+        }[self.value]
+
+
+class Report(db.Model):
+    """A resident's report of an item; one per person per item (a database constraint).
+
+    Reporters are never shown to the item's author.
+    """
+
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("subject_type", "subject_id", "reporter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20))  # "idea", "comment", "answer"
+    subject_id: Mapped[int] = mapped_column(Integer)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    reason: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Set when an officer has dealt with the item after this report.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
