@@ -13,4 +13,4 @@ from civic.consultations.models import (  # noqa: F401
 from civic.core.audit import AuditEvent  # noqa: F401
 from civic.core.mail import OutboundEmail  # noqa: F401
 from civic.ideas.models import Comment, Idea, IdeaCollection, Support  # noqa: F401
-from civic.moderation.models import Report  # noqa: F401
+from civic.moderation.models import Decision, Report  # noqa: F401

@@ -49,3 +49,54 @@ class Report(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Set when an officer has dealt with the item after this report.
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DecisionOutcome(StrEnum):
+    APPROVE = "approve"  # pending → published
+    REJECT = "reject"  # pending → rejected (with a reason and a note to the author)
+    HIDE = "hide"  # published → hidden
+    RESTORE = "restore"  # hidden or rejected → published
+
+    @property
+    def label(self) -> str:
+        return {"approve": "Approved", "reject": "Rejected", "hide": "Hidden", "restore": "Restored"}[self.value]
+
+
+class RejectionReason(StrEnum):
+    SPAM = "spam"
+    OFFENSIVE = "offensive"
+    PERSONAL_INFORMATION = "personal_information"
+    OFF_TOPIC = "off_topic"
+    DUPLICATE = "duplicate"
+    LEGAL = "legal"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "spam": "Spam or advertising",
+            "offensive": "Offensive, abusive or hateful",
+            "personal_information": "Contains personal information",
+            "off_topic": "Off-topic",
+            "duplicate": "Duplicate",
+            "legal": "Legal reasons",
+            "other": "Other",
+        }[self.value]
+
+
+class Decision(db.Model):
+    """An officer's decision on an item. ``submitted_at`` is when the item entered the queue
+    (posted, reported past the threshold, or returned for review), so that the time to decision
+    can be published without reading the content tables."""
+
+    __tablename__ = "moderation_decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(30))  # RejectionReason, for reject and hide
+    note: Mapped[str] = mapped_column(Text, default="")  # to the author
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
