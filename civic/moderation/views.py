@@ -20,8 +20,11 @@ from civic.moderation import services
 from civic.moderation.forms import DecisionForm, QueueFilterForm, ReportForm, ReviewRequestForm, SuspendAccountForm
 from civic.moderation.kinds import KINDS
 from civic.moderation.models import DecisionOutcome, QueueReason, RejectionReason, ReportReason
+from civic.moderation.seed import seed_moderation
+from civic.seed import SEEDERS
 
 bp = Blueprint("moderation", __name__)
+SEEDERS.append(seed_moderation)  # after the consultations and ideas seeders (blueprint order)
 NAVIGATION.append(
     NavItem(
         "Moderation",
