@@ -1,6 +1,7 @@
 """The registry of moderated kinds: loading, authors, consultations, context and pending lists."""
 
 import pytest
+
 from civic.extensions import db
 from civic.moderation.kinds import KINDS, excerpt, get_kind
 from tests.factories import make_consultation
