@@ -126,7 +126,7 @@ class CommentKind(ModeratedKind):
         return item.idea.consultation
 
     def shown(self, item):
-        return Shown("Comment", excerpt(item.body), "On the idea", excerpt(item.idea.title, 150))
+        return Shown(f"Comment {item.id}", excerpt(item.body), "On the idea", excerpt(item.idea.title, 150))
 
     def full_text(self, item):
         return item.body
@@ -165,7 +165,7 @@ class AnswerKind(ModeratedKind):
         return item.response.submitted_at
 
     def shown(self, item):
-        return Shown("Answer", excerpt(item.value), "Answering the question", excerpt(item.question.text, 300))
+        return Shown(f"Answer {item.id}", excerpt(item.value), "Answering the question", excerpt(item.question.text, 300))
 
     def full_text(self, item):
         return item.value or ""

@@ -92,6 +92,7 @@ def _render_item(kind: str, item_id: int, form: DecisionForm | None = None, stat
         report_reasons={r.value: r.label for r in ReportReason},
         rejection_reasons={r.value: r.label for r in RejectionReason},
         queue_reasons={r.value: r.label for r in QueueReason},
+        outcome_labels={o.value: o.label for o in DecisionOutcome},
     ), status
 
 
