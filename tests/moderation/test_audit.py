@@ -19,7 +19,7 @@ def events() -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
 
 
-def test_100_parallel_moderation_actions_leave_one_unforked_chain(app, consultation, author, make_user):
+def test_cc09_100_parallel_moderation_actions_leave_one_unforked_chain(app, consultation, author, make_user):
     officers = [make_user("resident", "officer") for _ in range(4)]
     ideas = [make_idea(consultation, author, status="pending") for _ in range(100)]
     # Something already in the log, so the new entries must extend it.

@@ -36,7 +36,7 @@ def officer_routes(item_id: int, user_id: int):
 
 
 @pytest.mark.parametrize("role", [None, "resident", "councillor", "admin", "suspended officer", "officer"])
-def test_role_matrix_for_officer_routes(client, make_user, items, author, role):
+def test_az02_role_matrix_for_officer_routes(client, make_user, items, author, role):
     """VT-03: residents, councillors, admins and anonymous visitors are refused every officer route."""
     if role == "suspended officer":
         login(client, make_user("resident", "officer", suspended_at=utcnow()))
@@ -77,7 +77,7 @@ def test_report_page_for_residents_only(client, make_user, published_idea, role)
         assert client.post(url, data={"reason": "spam"}).status_code == 403
 
 
-def test_review_page_only_for_the_author(client, make_user, items, officer, author):
+def test_az03_review_page_only_for_the_author(client, make_user, items, officer, author):
     services.decide(officer, "idea", items["idea"].id, "reject", seen_version=0, reason="spam")
     url = f"/moderation/review/idea/{items['idea'].id}"
     assert client.get(url).status_code == 302
@@ -92,7 +92,7 @@ class TestQueuePage:
     def _signed_in(self, client, officer):
         login(client, officer)
 
-    def test_lists_every_kind_with_context_escaped(self, client, items, published_idea, make_user):
+    def test_in02_in05_in06_lists_every_kind_with_context_escaped(self, client, items, published_idea, make_user):
         for _ in range(3):
             services.report_content(make_user(), "idea", published_idea.id, "offensive", note=XSS)
         body = client.get("/moderation").get_data(as_text=True)
@@ -119,7 +119,7 @@ class TestQueuePage:
         body = client.get("/moderation/policy").get_data(as_text=True)
         assert re.search(r'href="/moderation"[^>]*>\s*Moderation\s*<', body)
 
-    def test_item_page_shows_the_raw_text_harmlessly(self, client, items):
+    def test_in05_in06_item_page_shows_the_raw_text_harmlessly(self, client, items):
         for kind, item in items.items():
             response = client.get(f"/moderation/items/{kind}/{item.id}")
             body = response.get_data(as_text=True)
@@ -166,7 +166,7 @@ class TestDecisionPost:
         assert reload(items["idea"]).status == "published"
         assert db.session.scalar(select(func.count()).select_from(Decision)) == 1
 
-    def test_missing_csrf_is_refused(self, client, items):
+    def test_az06_missing_csrf_is_refused(self, client, items):
         response = client.post(
             f"/moderation/items/idea/{items['idea'].id}/decision", data={"outcome": "approve", "version": "0"}, csrf=False
         )
