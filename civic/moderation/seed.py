@@ -90,7 +90,11 @@ def seed_moderation(rng: random.Random) -> None:
     if db.session.scalar(select(func.count()).select_from(Report)):
         return  # already seeded
     officer = db.session.scalar(select(User).where(User.email == "officer@example.org"))
-    residents = list(db.session.scalars(select(User).where(User.email.like("resident0%")).order_by(User.email).limit(40)))
+    residents = list(
+        db.session.scalars(
+            select(User).where(User.email.like("resident0%"), User.email_verified_at.is_not(None)).order_by(User.email).limit(40)
+        )
+    )
     if officer is None or len(residents) < 12:
         return
     now = utcnow()

@@ -166,7 +166,8 @@ def report_threshold() -> int:
 def report_content(reporter, subject_type: str, subject_id: int, reason: str, note: str = "") -> Report:
     """Store a resident's report of a published item, queue it, and hide it past the threshold.
 
-    Rules: the reporter holds ``moderation:content:report`` (so not suspended); the kind is
+    Rules: the reporter holds ``moderation:content:report`` (so not suspended) and has confirmed
+    their email address (``NotAllowed``); the kind is
     moderated and the item is published (``NothingToReport``), and not the reporter's own; the
     reason is one of ``ReportReason``; a second report of the same item by the same person
     raises ``AlreadyReported`` (the unique constraint decides, never a prior read). When
@@ -177,6 +178,9 @@ def report_content(reporter, subject_type: str, subject_id: int, reason: str, no
     """
     if not has_permission(reporter, Permission.MODERATION_CONTENT_REPORT):
         raise NotAllowed("You cannot report content from this account.")
+    if not reporter.is_verified:
+        # Reports can hide content: only confirmed accounts count, so throwaway sign-ups cannot.
+        raise NotAllowed("Confirm your email address before reporting content.")
     kind = get_kind(subject_type)
     if kind is None:
         raise NothingToReport()

@@ -200,6 +200,7 @@ def review(kind: str, item_id: int):
         view=view,
         form=form,
         rejection_reasons={r.value: r.label for r in RejectionReason},
+        outcome_labels={o.value: o.label for o in DecisionOutcome},
     ), status
 
 
@@ -210,6 +211,8 @@ def report(kind: str, item_id: int):
     item = kind_obj.load(item_id)
     if item is None or item.status != "published":
         abort(404)
+    if not current_user.is_verified:
+        abort(403)
     form = ReportForm()
     status = 200
     if request.method == "POST":

@@ -60,10 +60,12 @@ def test_policy_page_is_public(client):
     assert "House rules" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("role", [None, "councillor", "officer", "suspended"])
+@pytest.mark.parametrize("role", [None, "councillor", "officer", "suspended", "unconfirmed"])
 def test_report_page_for_residents_only(client, make_user, published_idea, role):
     if role == "suspended":
         login(client, make_user(suspended_at=utcnow()))
+    elif role == "unconfirmed":
+        login(client, make_user(verified=False))
     elif role:
         login(client, make_user("resident", role) if role == "officer" else make_user(role))
     url = f"/moderation/report/idea/{published_idea.id}"
