@@ -113,7 +113,7 @@ class IdeaKind(ModeratedKind):
         return _url("ideas.detail", idea_id=item.id)
 
     def pending(self):
-        return super().pending().order_by(Idea.created_at, Idea.id)
+        return super().pending().where(Idea.withdrawn_at.is_(None)).order_by(Idea.created_at, Idea.id)
 
     def with_consultation(self, query, consultation_id):
         return query.where(Idea.consultation_id == consultation_id)

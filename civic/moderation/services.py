@@ -689,6 +689,7 @@ class MonthFigures:
     total: Protected
     by_outcome: dict[str, Protected]
     by_reason: dict[str, Protected]
+    by_content: dict[str, Protected]  # by kind of content: idea, comment, answer
     median_hours: float | None  # None when there are too few decisions to publish it
 
 
@@ -697,7 +698,7 @@ def _month_label(key: str) -> str:
 
 
 def policy_figures(months: int = 12) -> list[MonthFigures]:
-    """Decisions by month (newest first): by outcome, by reason, and the median hours from
+    """Decisions by month (newest first): by outcome, by reason, by kind of content, and the median hours from
     submission to decision, every count through ``civic.core.disclosure`` (small counts are shown
     as "fewer than 10"); the median only for a month with at least the threshold of decisions."""
     now = utcnow()
@@ -717,7 +718,13 @@ def policy_figures(months: int = 12) -> list[MonthFigures]:
         with_reason = [d for d in decisions if d.reason]
         reason_counts = {r.value: sum(1 for d in with_reason if d.reason == r.value) for r in RejectionReason}
         by_reason, _ = protect_counts(reason_counts, len(with_reason))
+        content_counts = {k: sum(1 for d in decisions if d.subject_type == k) for k in KINDS}
+        by_content, _ = protect_counts(content_counts, len(decisions))
         hours = [(d.decided_at - d.submitted_at).total_seconds() / 3600 for d in decisions]
         median = round(statistics.median(hours), 1) if len(decisions) >= threshold() else None
-        out.append(MonthFigures(key, _month_label(key), total or protect_count(len(decisions)), by_outcome, by_reason, median))
+        out.append(
+            MonthFigures(
+                key, _month_label(key), total or protect_count(len(decisions)), by_outcome, by_reason, by_content, median
+            )
+        )
     return out

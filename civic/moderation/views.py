@@ -236,4 +236,5 @@ def policy():
         outcomes=list(DecisionOutcome),
         reasons=list(RejectionReason),
         report_threshold=services.report_threshold(),
+        kinds=[("idea", "Ideas"), ("comment", "Comments"), ("answer", "Free-text answers")],
     )

@@ -49,3 +49,11 @@ def test_excerpt_is_plain_and_short():
     assert excerpt("a  b\n c") == "a b c"
     long = excerpt("word " * 200, 50)
     assert len(long) <= 51 and long.endswith("…")
+
+
+def test_withdrawn_ideas_are_not_in_the_queue(consultation, author):
+    from civic.core.models import utcnow
+    from tests.factories import make_idea
+
+    idea = make_idea(consultation, author, status="pending", withdrawn_at=utcnow())
+    assert idea.id not in [i.id for i in db.session.scalars(KINDS["idea"].pending())]

@@ -425,6 +425,7 @@ class TestPolicyFigures:
         assert month.by_outcome["approve"].label == "fewer than 10"
         assert month.by_outcome["hide"].label == "0"
         assert month.by_reason["spam"].label == "fewer than 10"
+        assert month.by_content["comment"].label == "fewer than 10" and month.by_content["answer"].label == "0"
         assert month.median_hours is None
 
     def test_large_counts_and_the_median_are_published(self, consultation, author, officer):
@@ -433,6 +434,7 @@ class TestPolicyFigures:
             decide(officer, "idea", idea.id, "approve", seen_version=0)
         [month] = services.policy_figures()
         assert month.total.label == "12" and month.by_outcome["approve"].label == "12"
+        assert month.by_content["idea"].label == "12"
         assert month.median_hours is not None and month.median_hours >= 0
 
     def test_months_are_separate_and_old_decisions_left_out(self, officer):
