@@ -17,6 +17,7 @@ from datetime import datetime
 
 from flask import url_for
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from civic.consultations.models import Answer, Consultation, Question, QuestionKind, Response
@@ -86,9 +87,13 @@ class ModeratedKind:
     def public_url(self, item) -> str | None:
         return None
 
+    def eager(self, query: Select) -> Select:
+        """Load what ``shown`` and ``consultation`` need with the items (no query per row)."""
+        return query
+
     def pending(self) -> Select:
         """Items waiting for approval, oldest first."""
-        return select(self.model).where(self.model.status == ContentStatus.PENDING.value)
+        return self.eager(select(self.model).where(self.model.status == ContentStatus.PENDING.value))
 
     def by_author(self, user_id: int) -> Select:
         return select(self.model).where(self.model.author_id == user_id)
@@ -99,6 +104,9 @@ class ModeratedKind:
 
 class IdeaKind(ModeratedKind):
     name, label, model = "idea", "Idea", Idea
+
+    def eager(self, query):
+        return query.options(selectinload(Idea.consultation))
 
     def consultation(self, item):
         return item.consultation
@@ -121,6 +129,9 @@ class IdeaKind(ModeratedKind):
 
 class CommentKind(ModeratedKind):
     name, label, model = "comment", "Comment", Comment
+
+    def eager(self, query):
+        return query.options(selectinload(Comment.idea).selectinload(Idea.consultation))
 
     def consultation(self, item):
         return item.idea.consultation
@@ -146,6 +157,9 @@ class AnswerKind(ModeratedKind):
     """Free-text answers, moderated only in consultations that publish free text."""
 
     name, label, model = "answer", "Answer", Answer
+
+    def eager(self, query):
+        return query.options(selectinload(Answer.response).selectinload(Response.consultation), selectinload(Answer.question))
 
     def is_moderated(self, item) -> bool:
         return (

@@ -527,8 +527,8 @@ def _for_ids(k: ModeratedKind, ids: list[int]):
     if k.name == "answer":
         from civic.consultations.models import Response
 
-        return select(k.model).join(Response, k.model.response_id == Response.id).where(k.model.id.in_(ids))
-    return select(k.model).where(k.model.id.in_(ids))
+        return k.eager(select(k.model).join(Response, k.model.response_id == Response.id).where(k.model.id.in_(ids)))
+    return k.eager(select(k.model).where(k.model.id.in_(ids)))
 
 
 def _attach_reports(entries: list[QueueEntry]) -> None:

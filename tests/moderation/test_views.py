@@ -267,3 +267,39 @@ class TestPolicyPage:
 
     def test_footer_links_to_house_rules(self, client):
         assert 'href="/moderation/policy">House rules' in client.get("/").get_data(as_text=True)
+
+
+def test_queue_query_count_does_not_grow_with_the_queue(client, officer, consultation, make_user):
+    """WCIVF-style guard: the queue page loads contexts in batches, not one query per row."""
+    from sqlalchemy import event
+
+    from tests.factories import make_comment
+    from tests.moderation.conftest import make_answer
+
+    parent = make_idea(consultation, officer)
+
+    def add(n):
+        for _ in range(n):
+            person = make_user()
+            make_idea(consultation, person, status="pending")
+            make_comment(parent, person, status="pending")
+            make_answer(consultation, person)
+
+    def count_queries() -> int:
+        statements = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert client.get("/moderation").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return len(statements)
+
+    login(client, officer)
+    add(2)
+    small = count_queries()
+    add(8)
+    assert count_queries() == small
