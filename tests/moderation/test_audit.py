@@ -172,3 +172,21 @@ def test_moderation_entries_on_the_admin_audit_page_are_escaped_and_filterable(c
     assert XSS not in body and "&lt;script&gt;" in body and 'href="javascript:' not in body
     assert "moderation:item:approve" in client.get("/admin/audit").get_data(as_text=True)  # every tag is offered
     assert client.get("/admin/audit?subject_type=answer").status_code == 200
+
+
+def test_ft02_the_entry_exists_if_and_only_if_the_decision_does(items, officer, monkeypatch):
+    """A failure after the audit entry is written (here: queuing the email) leaves neither."""
+    from civic.moderation.models import Decision
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr(services, "queue_email", broken)
+    with pytest.raises(RuntimeError):
+        services.decide(officer, "idea", items["idea"].id, "approve", seen_version=0)
+    db.session.rollback()
+    assert events() == []
+    assert db.session.scalar(select(Decision)) is None
+    db.session.expire_all()
+    assert services.item_state("idea", items["idea"].id) is None
+    assert db.session.get(type(items["idea"]), items["idea"].id).status == "pending"
