@@ -268,7 +268,7 @@ def decide(
     """Approve, reject, hide or restore an item, as seen at ``seen_version``.
 
     Rules: the officer holds ``moderation:queue:review`` (``NotAllowed``); the item exists and is
-    moderated (``NotFound``); nobody has decided or changed it since the officer saw it
+    moderated (``NotFound``); it is not the officer's own (field ``outcome``); nobody has decided or changed it since the officer saw it
     (``DecisionConflict``); the outcome applies to its status (``TRANSITIONS``,
     ``DecisionNotAllowed``); reject and hide need a ``RejectionReason`` (field ``reason``); the
     note is at most 1,000 characters. Effects: the status changes, every unresolved report is
@@ -295,6 +295,9 @@ def decide(
         db.session.rollback()
         raise DecisionConflict(field="outcome")
     item = _load(kind, item_id, for_update=True)
+    if kind.author_id(item) == officer.id:
+        db.session.rollback()
+        raise RuleViolation("You cannot moderate your own contribution. Leave it for another officer.", field="outcome")
     before = item.status
     if outcome not in allowed_outcomes(before, state.in_queue):
         db.session.rollback()

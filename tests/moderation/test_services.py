@@ -131,6 +131,13 @@ class TestDecide:
         with pytest.raises(NotFound):
             decide(officer, "idea", 99_999, "approve", seen_version=0)
 
+    def test_an_officer_cannot_decide_on_their_own_contribution(self, consultation, officer):
+        idea = make_idea(consultation, officer, status="pending")
+        with pytest.raises(RuleViolation) as exc:
+            decide(officer, "idea", idea.id, "approve", seen_version=0)
+        assert "your own" in exc.value.message
+        assert reload(idea).status == "pending" and tags() == []
+
     def test_note_length(self, items, officer):
         with pytest.raises(RuleViolation) as exc:
             decide(officer, "idea", items["idea"].id, "approve", seen_version=0, note="x" * 1001)
