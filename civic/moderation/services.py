@@ -268,8 +268,8 @@ def decide(
     """Approve, reject, hide or restore an item, as seen at ``seen_version``.
 
     Rules: the officer holds ``moderation:queue:review`` (``NotAllowed``); the item exists and is
-    moderated (``NotFound``); it is not the officer's own (field ``outcome``); nobody has decided or changed it since the officer saw it
-    (``DecisionConflict``); the outcome applies to its status (``TRANSITIONS``,
+    moderated (``NotFound``); it is not the officer's own (field ``outcome``); nobody has decided
+    or changed it since the officer saw it (``DecisionConflict``); the outcome applies to its status (``TRANSITIONS``,
     ``DecisionNotAllowed``); reject and hide need a ``RejectionReason`` (field ``reason``); the
     note is at most 1,000 characters. Effects: the status changes, every unresolved report is
     resolved (so later reports start a new count), the item leaves the queue, a ``Decision`` row
