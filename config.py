@@ -184,6 +184,8 @@ class Config:
 
         # --- Statistics and moderation ------------------------------------------------------
         self.DISCLOSURE_THRESHOLD = env("DISCLOSURE_THRESHOLD", 10, int)
+        # Distinct residents whose reports hide an item at once and queue it for an officer.
+        self.MODERATION_REPORT_THRESHOLD = env("MODERATION_REPORT_THRESHOLD", 3, int)
         # Dashboard figures are rebuilt when older than this (the freshness promise: a minute).
         self.DASHBOARD_MAX_AGE_SECONDS = env("DASHBOARD_MAX_AGE_SECONDS", 60, int)
 

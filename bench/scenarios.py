@@ -117,6 +117,10 @@ SCENARIOS: list[Scenario] = [
         surge_class="dashboard",
         warm_up=5,
     ),
+    # Moderation: the public policy page (figures by month through disclosure control) and an
+    # officer's queue (whatever the dataset has pending or reported; empty on a plain dataset).
+    Scenario("moderation policy page", endpoint="moderation.policy", path="/moderation/policy"),
+    Scenario("moderation queue", endpoint="moderation.queue", path="/moderation", people="officers", pool=1),
 ]
 
 

@@ -79,6 +79,7 @@ class AuditFilterForm(FlaskForm):
                 ("consultation", "Consultation"),
                 ("idea", "Idea"),
                 ("comment", "Comment"),
+                ("answer", "Free-text answer"),
                 ("file", "Imported file"),
             ]
         ),

@@ -49,6 +49,13 @@ class EventTag(StrEnum):
     # --- ideas (official responses) ---
 
     # --- moderation (decisions, reviews, report hiding, suspensions by officers) ---
+    MODERATION_ITEM_APPROVE = "moderation:item:approve"
+    MODERATION_ITEM_REJECT = "moderation:item:reject"
+    MODERATION_ITEM_HIDE = "moderation:item:hide"
+    MODERATION_ITEM_RESTORE = "moderation:item:restore"
+    MODERATION_ITEM_HIDE_BY_REPORTS = "moderation:item:hide-by-reports"
+    MODERATION_REVIEW_REQUEST = "moderation:review:request"
+    MODERATION_ACCOUNT_HIDE_CONTENT = "moderation:account:hide-content"
 
 
 class AuditEvent(db.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civic.core.content import ContentStatus  # noqa: F401 - re-exported: moderation owns the statuses
@@ -52,9 +52,9 @@ class Report(db.Model):
 
 
 class DecisionOutcome(StrEnum):
-    APPROVE = "approve"  # pending → published
-    REJECT = "reject"  # pending → rejected (with a reason and a note to the author)
-    HIDE = "hide"  # published → hidden
+    APPROVE = "approve"  # pending → published (or: a reported item stays published)
+    REJECT = "reject"  # pending → rejected (with a reason and a note to the author); upheld on review
+    HIDE = "hide"  # published → hidden (or: hidden by reports, confirmed)
     RESTORE = "restore"  # hidden or rejected → published
 
     @property
@@ -100,3 +100,38 @@ class Decision(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class QueueReason(StrEnum):
+    """Why an item is in the queue."""
+
+    NEW = "new"  # posted and waiting for approval (pre-moderation)
+    REPORTED = "reported"  # reported by residents (hidden at once past the threshold)
+    REVIEW = "review"  # the author asked for the decision to be looked at again
+
+    @property
+    def label(self) -> str:
+        return {"new": "Awaiting approval", "reported": "Reported", "review": "Review requested"}[self.value]
+
+
+class ModerationItem(db.Model):
+    """Moderation's own record of one item (idea, comment, answer), beside the content's status.
+
+    ``version`` goes up with every decision: a decision carries the version its officer saw and
+    is refused if it has changed (two officers can never decide the same item twice). ``queued_at``
+    is when the item (re-)entered the queue, the ``submitted_at`` of the next decision. An author
+    may ask once for a review of a decision on the item.
+    """
+
+    __tablename__ = "moderation_item"
+    __table_args__ = (UniqueConstraint("subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    in_queue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    queue_reason: Mapped[str | None] = mapped_column(String(20))
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_note: Mapped[str] = mapped_column(Text, default="")

@@ -43,3 +43,9 @@ def test_suspended_or_councillor_cannot_report(idea, make_user):
         report_content(make_user(suspended_at=utcnow()), "idea", idea.id, "spam")
     with pytest.raises(NotAllowed):
         report_content(make_user("councillor"), "idea", idea.id, "spam")
+
+
+def test_unconfirmed_accounts_cannot_report(idea, make_user):
+    with pytest.raises(NotAllowed):
+        report_content(make_user(verified=False), "idea", idea.id, "spam")
+    assert distinct_reporters("idea", idea.id) == 0
