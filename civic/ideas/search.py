@@ -80,8 +80,41 @@ def _drop_search(target, connection, **kw):
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Words too common to say two ideas are alike.
 _STOP = frozenset(
-    "a an and are as at be but by for from has have in into is it its of on or our should that the their this to "
-    "we will with more new".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "should",
+        "that",
+        "the",
+        "their",
+        "this",
+        "to",
+        "we",
+        "will",
+        "with",
+        "more",
+        "new",
+    ]
 )
 
 
