@@ -39,6 +39,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from civic.accounts.models import User, UserRole
+from civic.areas.models import Area
 from civic.consultations.lifecycle import Stage
 from civic.consultations.models import Consultation
 from civic.core.audit import EventTag, record_event
@@ -213,8 +214,6 @@ def _clean_draft(draft: IdeaDraft, collection: IdeaCollection, consultation: Con
         category = None
     ward_id = draft.ward_id
     if ward_id is not None:
-        from civic.areas.models import Area
-
         ward = db.session.get(Area, ward_id)
         if ward is None or ward.level != "ward" or not perms.ward_in_scope(ward, consultation.areas):
             raise RuleViolation("Select a ward in this consultation's area", field="ward_id")
@@ -722,7 +721,7 @@ def list_ideas(consultation: Consultation, query: ListQuery) -> IdeaPage:
         rows = {
             i.id: i
             for i in db.session.execute(
-                select(Idea).where(Idea.id.in_(found)).options(selectinload(Idea.ward).noload("*"))
+                select(Idea).where(Idea.id.in_(found)).options(selectinload(Idea.ward).load_only(Area.id, Area.name))
             ).scalars()
         }
     return IdeaPage([rows[i] for i in found if i in rows], page, has_next, query)
