@@ -166,7 +166,7 @@ def scale(tier: str, seed: int):
     """Load deterministic benchmark data into an EMPTY, migrated PostgreSQL database (COPY)."""
     from flask import current_app
 
-    from bench.dataset import TIERS, load
+    from bench.dataset import TIERS, load, rows_to_load
 
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     if not url.startswith("postgresql"):
@@ -174,5 +174,6 @@ def scale(tier: str, seed: int):
     if db.session.scalar(select(func.count(User.id))):
         raise click.ClickException("The database already has accounts: scale data needs an empty, migrated database.")
     db.session.remove()
-    facts = load(url, TIERS[tier], seed=seed, progress=True)
+    with click.progressbar(length=rows_to_load(TIERS[tier]), label=f"Loading the {tier} tier") as bar:
+        facts = load(url, TIERS[tier], seed=seed, progress=bar.update)
     click.echo(f"Loaded tier {tier}: {len(facts.people.get('residents', []))} residents, facts: {sorted(facts.extra)}")
