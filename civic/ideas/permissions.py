@@ -16,10 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import exists, or_, select
+
+from civic.areas.models import Area
 from civic.consultations.lifecycle import stage_allows
+from civic.consultations.models import ConsultationArea
 from civic.core.content import ContentStatus
 from civic.core.models import utcnow
 from civic.core.permissions import Permission, has_permission
+from civic.extensions import db
 
 EDIT_WINDOW = timedelta(minutes=30)  # ideas: editable for 30 minutes or until the first support
 COMMENT_EDIT_WINDOW = timedelta(minutes=15)
@@ -61,6 +66,29 @@ def ward_in_scope(ward, areas) -> bool:
     return False
 
 
+def lives_in_scope(user, consultation) -> bool:
+    """``ward_in_scope`` for a person, in one query on ids (no area rows or boundaries loaded)."""
+    ward_id = getattr(user, "ward_id", None)
+    if ward_id is None:
+        return False
+    parent = select(Area.parent_id).where(Area.id == ward_id).scalar_subquery()
+    grandparent = select(Area.parent_id).where(Area.id == parent).scalar_subquery()
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    ConsultationArea.consultation_id == consultation.id,
+                    or_(
+                        ConsultationArea.area_id == ward_id,
+                        ConsultationArea.area_id == parent,
+                        ConsultationArea.area_id == grandparent,
+                    ),
+                )
+            )
+        )
+    )
+
+
 def _participation(user, consultation, permission: Permission, feature: str, now: datetime | None):
     if user is None or not getattr(user, "is_authenticated", False):
         return SIGN_IN
@@ -70,7 +98,7 @@ def _participation(user, consultation, permission: Permission, feature: str, now
         return NOT_VERIFIED
     if not stage_allows(consultation, feature, now or utcnow()):
         return NOT_OPEN
-    if not ward_in_scope(user.ward, consultation.areas):
+    if not lives_in_scope(user, consultation):
         return NOT_IN_AREA
     return None
 

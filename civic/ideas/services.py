@@ -36,12 +36,12 @@ from datetime import datetime
 from sqlalchemy import and_, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, joinedload, lazyload, load_only, selectinload
 
 from civic.accounts.models import User, UserRole
 from civic.areas.models import Area
 from civic.consultations.lifecycle import Stage
-from civic.consultations.models import Consultation
+from civic.consultations.models import Consultation, ConsultationArea
 from civic.core.audit import EventTag, record_event
 from civic.core.content import ContentStatus
 from civic.core.errors import NotAllowed, NotFound, RuleViolation
@@ -100,14 +100,15 @@ def collection_for(consultation: Consultation) -> IdeaCollection | None:
 
 
 def consultation_by_slug(slug: str) -> Consultation:
-    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
+    # The areas (with their boundaries) load only if a page asks for them.
+    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug).options(lazyload(Consultation.areas)))
     if consultation is None:
         raise NotFound()
     return consultation
 
 
 def get_idea(idea_id: int) -> Idea:
-    idea = db.session.get(Idea, idea_id)
+    idea = db.session.get(Idea, idea_id, options=[joinedload(Idea.consultation).options(lazyload(Consultation.areas))])
     if idea is None:
         raise NotFound()
     return idea
@@ -119,6 +120,23 @@ def visible_idea(user, idea_id: int) -> Idea:
     if not perms.can_see_idea(user, idea):
         raise NotFound()
     return idea
+
+
+def wards_in_scope(consultation: Consultation) -> list:
+    """Rows (id, name) of the wards inside the consultation's areas, by name."""
+    parent = aliased(Area)
+    scope = select(ConsultationArea.area_id).where(ConsultationArea.consultation_id == consultation.id)
+    return list(
+        db.session.execute(
+            select(Area.id, Area.name)
+            .outerjoin(parent, parent.id == Area.parent_id)
+            .where(
+                Area.level == "ward",
+                or_(Area.id.in_(scope), Area.parent_id.in_(scope), parent.parent_id.in_(scope)),
+            )
+            .order_by(Area.name)
+        ).all()
+    )
 
 
 def is_public_consultation(consultation: Consultation, now: datetime | None = None) -> bool:
@@ -139,22 +157,24 @@ def _area_adults(area) -> int | None:
 
 
 def eligible_adult_population(consultation: Consultation) -> int | None:
-    areas = list(consultation.areas)
-    ids = {a.id for a in areas}
+    """Adults living in the consultation's areas (one query on ids and figures, no boundaries)."""
+    parent = aliased(Area)
+    rows = db.session.execute(
+        select(Area.id, Area.parent_id, parent.parent_id, Area.adult_population)
+        .join(ConsultationArea, ConsultationArea.area_id == Area.id)
+        .outerjoin(parent, parent.id == Area.parent_id)
+        .where(ConsultationArea.consultation_id == consultation.id)
+    ).all()
+    scope = {row[0] for row in rows}
     total = 0
-    for area in areas:
-        ancestor, inside = area.parent, False
-        while ancestor is not None:
-            if ancestor.id in ids:
-                inside = True
-                break
-            ancestor = ancestor.parent
-        if inside:
-            continue
-        figure = _area_adults(area)
-        if figure is None:
-            return None
-        total += figure
+    for area_id, parent_id, grandparent_id, adults in rows:
+        if parent_id in scope or grandparent_id in scope:
+            continue  # counted through the outer area
+        if adults is None:
+            adults = _area_adults(db.session.get(Area, area_id))
+            if adults is None:
+                return None
+        total += adults
     return total or None
 
 
@@ -215,7 +235,7 @@ def _clean_draft(draft: IdeaDraft, collection: IdeaCollection, consultation: Con
     ward_id = draft.ward_id
     if ward_id is not None:
         ward = db.session.get(Area, ward_id)
-        if ward is None or ward.level != "ward" or not perms.ward_in_scope(ward, consultation.areas):
+        if ward is None or ward.level != "ward" or ward_id not in {w.id for w in wards_in_scope(consultation)}:
             raise RuleViolation("Select a ward in this consultation's area", field="ward_id")
     return IdeaDraft(title, body, category, ward_id)
 
@@ -333,8 +353,9 @@ def support_idea(user, idea_id: int, now: datetime | None = None) -> SupportResu
         _maybe_mark_threshold(idea, count, now)
     else:
         count = db.session.scalar(select(Idea.support_count).where(Idea.id == idea.id))
+    idea_id = idea.id
     db.session.commit()
-    return SupportResult(idea.id, True, inserted, count)
+    return SupportResult(idea_id, True, inserted, count)
 
 
 def unsupport_idea(user, idea_id: int, now: datetime | None = None) -> SupportResult:
@@ -363,8 +384,9 @@ def unsupport_idea(user, idea_id: int, now: datetime | None = None) -> SupportRe
         ).scalar_one()
     else:
         count = db.session.scalar(select(Idea.support_count).where(Idea.id == idea.id))
+    idea_id = idea.id
     db.session.commit()
-    return SupportResult(idea.id, False, deleted, count)
+    return SupportResult(idea_id, False, deleted, count)
 
 
 def _maybe_mark_threshold(idea: Idea, count: int, now: datetime) -> None:
@@ -544,7 +566,11 @@ def threads_for(user, idea: Idea) -> list[Thread]:
         db.session.execute(
             select(Comment)
             .where(Comment.idea_id == idea.id)
-            .options(selectinload(Comment.author))
+            .options(
+                selectinload(Comment.author).options(
+                    load_only(User.id, User.display_name), lazyload(User.ward), lazyload(User.roles)
+                )
+            )
             .order_by(Comment.parent_id.is_not(None), Comment.id)
         )
         .scalars()
