@@ -33,7 +33,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, func, or_, select, text, update
+from sqlalchemy import and_, delete, exists, func, or_, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload, lazyload, load_only, selectinload
@@ -47,7 +47,7 @@ from civic.core.content import ContentStatus
 from civic.core.errors import NotAllowed, NotFound, RuleViolation
 from civic.core.mail import queue_email
 from civic.core.models import utcnow
-from civic.core.permissions import Role
+from civic.core.permissions import Permission, Role, has_permission
 from civic.core.urls import external_url
 from civic.extensions import db
 from civic.ideas import permissions as perms
@@ -560,12 +560,48 @@ class Thread:
     replies: list[Comment] = field(default_factory=list)
 
 
-def threads_for(user, idea: Idea) -> list[Thread]:
-    """Top-level comments oldest first, each with its replies; two queries in all."""
+THREADS_PER_PAGE = 30
+
+
+@dataclass
+class Threads:
+    threads: list[Thread]
+    page: int
+    has_next: bool
+
+
+def _visible_comments(user):
+    if user is not None and getattr(user, "is_authenticated", False):
+        if has_permission(user, Permission.MODERATION_QUEUE_REVIEW):
+            return true()
+        return or_(Comment.status == ContentStatus.PUBLISHED.value, Comment.author_id == user.id)
+    return Comment.status == ContentStatus.PUBLISHED.value
+
+
+def threads_for(user, idea: Idea, page: int = 1) -> Threads:
+    """30 top-level comments a page, oldest first, each with all its replies: three queries."""
+    page = max(1, page)
+    visible = _visible_comments(user)
+    top_ids = list(
+        db.session.execute(
+            select(Comment.id)
+            .where(Comment.idea_id == idea.id, Comment.parent_id.is_(None), visible)
+            .order_by(Comment.id)
+            .limit(THREADS_PER_PAGE + 1)
+            .offset((page - 1) * THREADS_PER_PAGE)
+        ).scalars()
+    )
+    has_next = len(top_ids) > THREADS_PER_PAGE
+    top_ids = top_ids[:THREADS_PER_PAGE]
+    if not top_ids:
+        return Threads([], page, False)
     comments = (
         db.session.execute(
             select(Comment)
-            .where(Comment.idea_id == idea.id)
+            .where(
+                Comment.idea_id == idea.id,
+                or_(Comment.id.in_(top_ids), and_(Comment.parent_id.in_(top_ids), visible)),
+            )
             .options(
                 selectinload(Comment.author).options(
                     load_only(User.id, User.display_name), lazyload(User.ward), lazyload(User.roles)
@@ -578,13 +614,11 @@ def threads_for(user, idea: Idea) -> list[Thread]:
     )
     threads: dict[int, Thread] = {}
     for c in comments:
-        if not perms.can_see_comment(user, c):
-            continue
         if c.parent_id is None:
             threads[c.id] = Thread(c)
         elif c.parent_id in threads:
             threads[c.parent_id].replies.append(c)
-    return list(threads.values())
+    return Threads(list(threads.values()), page, has_next)
 
 
 # --- Reports --------------------------------------------------------------------------------

@@ -197,7 +197,7 @@ def _render_detail(idea, *, comment_form=None, response_form=None, status=200):
             supported=bool(services.supports_of(current_user, [idea.id])),
             support_refusal=perms.cannot_support(current_user, idea),
             comment_refusal=perms.cannot_comment(current_user, idea),
-            threads=services.threads_for(current_user, idea),
+            threads=services.threads_for(current_user, idea, _int_arg("comments") or 1),
             support_form=SupportForm(),
             comment_form=comment_form or CommentForm(),
             response_form=response_form,

@@ -188,7 +188,7 @@ def test_comments_one_level_edit_window_delete(idea, make_user):
     with pytest.raises(EditWindowClosed):
         services.edit_comment(alice, top, "Late", now=utcnow() + timedelta(minutes=16))
     services.delete_comment(alice, top)
-    threads = services.threads_for(bob, idea)
+    threads = services.threads_for(bob, idea).threads
     assert threads[0].comment.deleted_at is not None and len(threads[0].replies) == 2
 
 
@@ -278,3 +278,15 @@ def test_collection_settings(consultation, make_user, geography):
         services.save_collection(officer, consultation, services.CollectionSettings(False))
     assert services.save_collection(officer, other, services.CollectionSettings(False)) is None
     assert db.session.get(Comment, 1) is None
+
+
+def test_comment_threads_page_and_hide_pending_from_others(idea, make_user):
+    alice, bob = make_user("resident"), make_user("resident")
+    for n in range(31):
+        make_comment(idea, alice, body=f"Comment {n}")
+    pending = make_comment(idea, alice, status="pending", body="Waiting")
+    first = services.threads_for(bob, idea)
+    assert len(first.threads) == 30 and first.has_next
+    second = services.threads_for(bob, idea, page=2)
+    assert [t.comment.body for t in second.threads] == ["Comment 30"] and not second.has_next
+    assert pending.id in [t.comment.id for t in services.threads_for(alice, idea, page=2).threads]
