@@ -8,7 +8,7 @@ from tests.factories import XSS, make_comment, make_idea
 from tests.ideas.conftest import sign_in
 
 
-def test_pages_render_and_escape(client, consultation, idea, make_user):
+def test_in05_in06_pages_render_and_escape(client, consultation, idea, make_user):
     make_comment(idea, make_user("resident"))
     list_page = client.get(f"/consultations/{consultation.slug}/ideas")
     assert list_page.status_code == 200
@@ -168,3 +168,34 @@ def test_list_page_statement_count_does_not_grow_with_page_size(client, consulta
     assert full == one, (one, full)
     assert full <= 15
     assert db.session.scalar(select(Idea.id).limit(1))
+
+
+def test_az03_others_ideas_and_comments_cannot_be_changed(client, idea, make_user):
+    theirs = make_comment(idea, make_user("resident"), body="Original")
+    sign_in(client, make_user("resident"))
+    assert client.post(f"/ideas/{idea.id}/edit", data={"title": "Hijacked", "body": "x"}).status_code == 403
+    assert client.post(f"/comments/{theirs.id}/edit", data={"body": "Hijacked"}).status_code == 403
+    client.post(f"/comments/{theirs.id}/delete")
+    client.post(f"/ideas/{idea.id}/withdraw")
+    db.session.expire_all()
+    assert db.session.get(Idea, idea.id).title != "Hijacked" and db.session.get(Idea, idea.id).withdrawn_at is None
+    comment = db.session.get(Comment, theirs.id)
+    assert comment.body == "Original" and comment.deleted_at is None
+
+
+def test_az06_state_changes_need_the_form_token(client, idea, make_user):
+    sign_in(client, make_user("resident"))
+    for path, data in [
+        (f"/ideas/{idea.id}/support", {}),
+        (f"/ideas/{idea.id}/unsupport", {}),
+        (f"/ideas/{idea.id}/comments", {"body": "x"}),
+        (f"/ideas/{idea.id}/report", {"reason": "spam"}),
+    ]:
+        assert client.post(path, data=data, csrf=False).status_code == 400, path
+    assert db.session.scalar(select(Comment.id)) is None
+
+
+def test_in01_list_query_parameters_are_escaped(client, consultation):
+    payload = '"><svg onload=alert(1)>'
+    page = client.get(f"/consultations/{consultation.slug}/ideas", query_string={"q": payload, "sort": payload, "page": payload})
+    assert page.status_code == 200 and payload not in page.text

@@ -97,7 +97,7 @@ def _counts(url: str) -> tuple[dict[int, int], dict[int, int], set[tuple[str, in
     return stored, rows, pairs
 
 
-def test_supports_are_exact_under_concurrency(site):
+def test_cc01_supports_are_exact_under_concurrency(site):
     ideas, emails = _prepare(site.url)
     server = site.server(WEB_CONCURRENCY="4", GUNICORN_THREADS="8").start()
     errors: list[str] = []
