@@ -86,6 +86,8 @@ function enhanceSupport() {
       form.action = data.supported ? unsupportUrl : supportUrl;
       button.textContent = data.supported ? "Withdraw my support" : "Support this idea";
       button.classList.toggle("govuk-button--secondary", data.supported);
+      const note = form.querySelector("[data-support-note]");
+      if (note) note.remove(); // the status line below says it now
       status.textContent = data.supported ? "You support this idea." : "You no longer support this idea.";
     } catch {
       form.submit(); // fall back to the plain form post
