@@ -33,7 +33,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, func, or_, select, text, true, update
+from sqlalchemy import BigInteger, and_, cast, delete, exists, func, or_, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload, lazyload, load_only, selectinload
@@ -769,7 +769,7 @@ def list_ideas(consultation: Consultation, query: ListQuery) -> IdeaPage:
         ids = ids.order_by(Idea.id.desc())
     elif query.sort == "random":
         seed = query.seed or 1
-        ids = ids.order_by(((Idea.id * 48_271 + seed) % _PRIME), Idea.id)
+        ids = ids.order_by(((cast(Idea.id, BigInteger) * 48_271 + seed) % _PRIME), Idea.id)
     else:
         ids = ids.order_by(Idea.support_count.desc(), Idea.id.desc())
     ids = ids.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)

@@ -290,3 +290,9 @@ def test_comment_threads_page_and_hide_pending_from_others(idea, make_user):
     second = services.threads_for(bob, idea, page=2)
     assert [t.comment.body for t in second.threads] == ["Comment 30"] and not second.has_next
     assert pending.id in [t.comment.id for t in services.threads_for(alice, idea, page=2).threads]
+
+
+def test_random_order_with_large_ids_does_not_overflow(consultation, author):
+    big = make_idea(consultation, author, id=2_000_000_000)
+    found = services.list_ideas(consultation, ListQuery(sort="random", seed=999_999)).ideas
+    assert [i.id for i in found] == [big.id]
