@@ -30,10 +30,11 @@ from __future__ import annotations
 import json
 import math
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import BigInteger, and_, cast, delete, exists, func, or_, select, text, true, update
+from sqlalchemy import BigInteger, and_, cast, delete, exists, func, literal, or_, select, text, true, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload, lazyload, load_only, selectinload
@@ -739,11 +740,47 @@ def new_seed() -> int:
     return random.SystemRandom().randint(1, 999_999)
 
 
+# Where each page of an unfiltered "most supported" / "newest" list starts, per process:
+# {(database, consultation id, its created_at, sort): (expires, [(support_count, id) of the
+# first idea of each page])}. Page N is then a keyset query from its start (an index range
+# scan of 21 entries) instead of an OFFSET over 20·(N−1) entries. The starts are at most
+# PAGE_STARTS_SECONDS old: a page may then repeat or skip an idea whose count just changed —
+# exactly what paging by OFFSET does when counts change between two page loads.
+PAGE_STARTS_SECONDS = 30.0
+_PAGE_STARTS: dict[tuple, tuple[float, list[tuple[int, int]]]] = {}
+
+
+def _page_start(consultation: Consultation, sort: str, page: int, conditions) -> tuple[int, int] | None:
+    key = (str(db.engine.url), consultation.id, consultation.created_at, sort)
+    now = time.monotonic()
+    cached = _PAGE_STARTS.get(key)
+    if cached is None or cached[0] < now:
+        order = [Idea.id.desc()] if sort == "new" else [Idea.support_count.desc(), Idea.id.desc()]
+        numbered = (
+            select(Idea.support_count, Idea.id, func.row_number().over(order_by=order).label("n"))
+            .where(and_(*conditions))
+            .subquery()
+        )
+        starts = [
+            (count, idea_id)
+            for count, idea_id in db.session.execute(
+                select(numbered.c.support_count, numbered.c.id).where((numbered.c.n - 1) % PAGE_SIZE == 0).order_by(numbered.c.n)
+            ).all()
+        ]
+        if len(_PAGE_STARTS) > 1000:
+            _PAGE_STARTS.clear()
+        cached = _PAGE_STARTS[key] = (now + PAGE_STARTS_SECONDS, starts)
+    starts = cached[1]
+    return starts[page - 1] if page - 1 < len(starts) else None
+
+
 def list_ideas(consultation: Consultation, query: ListQuery) -> IdeaPage:
-    """One page of published, not withdrawn ideas: 3 statements whatever the page size.
+    """One page of published, not withdrawn ideas: a few statements whatever the page size.
 
     "Most supported" and "newest" read ids from ``ix_idea_list_top`` (index-only) and then load
     the 20 rows by id; one row more than a page tells whether there is a next page (no count).
+    Unfiltered, a page after the first starts from its cached start (``_page_start``): no
+    OFFSET. Filtered or searched lists and the random order page by OFFSET.
     """
     page = max(1, min(query.page, 10_000))
     conditions = [
@@ -765,14 +802,24 @@ def list_ideas(consultation: Consultation, query: ListQuery) -> IdeaPage:
         return IdeaPage([], page, False, query)
     if match is not None:
         ids = ids.where(match[0])
+    plain = len(conditions) == 3 and match is None and query.sort in ("top", "new")
+    start = _page_start(consultation, query.sort, page, conditions) if plain and page > 1 else None
+    if plain and page > 1 and start is None:
+        return IdeaPage([], page, False, query)  # past the last page
     if query.sort == "new":
         ids = ids.order_by(Idea.id.desc())
+        if start is not None:
+            ids = ids.where(Idea.id <= start[1])
     elif query.sort == "random":
         seed = query.seed or 1
         ids = ids.order_by(((cast(Idea.id, BigInteger) * 48_271 + seed) % _PRIME), Idea.id)
     else:
         ids = ids.order_by(Idea.support_count.desc(), Idea.id.desc())
-    ids = ids.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+        if start is not None:
+            ids = ids.where(tuple_(Idea.support_count, Idea.id) <= tuple_(literal(start[0]), literal(start[1])))
+    ids = ids.limit(PAGE_SIZE + 1)
+    if start is None:
+        ids = ids.offset((page - 1) * PAGE_SIZE)
     found = list(db.session.execute(ids).scalars())
     has_next = len(found) > PAGE_SIZE
     found = found[:PAGE_SIZE]

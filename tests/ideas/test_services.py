@@ -296,3 +296,16 @@ def test_random_order_with_large_ids_does_not_overflow(consultation, author):
     big = make_idea(consultation, author, id=2_000_000_000)
     found = services.list_ideas(consultation, ListQuery(sort="random", seed=999_999)).ideas
     assert [i.id for i in found] == [big.id]
+
+
+def test_deep_pages_from_cached_starts_match_offset_paging(consultation, make_user, monkeypatch):
+    author = make_user("resident")
+    for n in range(65):
+        make_idea(consultation, author, title=f"Idea {n}", support_count=(n * 7) % 11)
+    for sort in ("top", "new"):
+        pages = [services.list_ideas(consultation, ListQuery(sort=sort, page=p)) for p in (1, 2, 3, 4, 5)]
+        # The same pages by OFFSET (a filter that matches every idea turns the starts off).
+        by_offset = [services.list_ideas(consultation, ListQuery(sort=sort, page=p, category="Transport")) for p in (1, 2, 3, 4)]
+        assert [[i.id for i in p.ideas] for p in pages[:4]] == [[i.id for i in p.ideas] for p in by_offset]
+        assert [p.has_next for p in pages] == [True, True, True, False, False]
+        assert len(pages[3].ideas) == 5 and pages[4].ideas == []
