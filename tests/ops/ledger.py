@@ -171,8 +171,18 @@ class Supports:
 
     def start(self, browser: Browser, client: int) -> dict:
         email = self.emails[client]
+        page = f"/ideas/{self.idea_ids[0]}"
+        # Signed in already (a sign-in that worked before a failed token fetch)? Then keep the
+        # session: signing in again on every retry would soon hit the per-account sign-in limit.
+        if browser.cookies:
+            response = browser.get(page)
+            if response.status != 200:  # the server is busy or away: keep the session, try later
+                raise RuntimeError(f"{page} answered {response.status}")
+            if "Sign out</button>" in response.body:
+                return {"token": browser.csrf_token(page), "email": email}
+            browser.cookies.clear()
         browser.sign_in(email, self.password)
-        return {"token": browser.csrf_token(f"/ideas/{self.idea_ids[0]}"), "email": email}
+        return {"token": browser.csrf_token(page), "email": email}
 
     def send(self, browser: Browser, state: dict, n: int) -> tuple[tuple, int, Response]:
         idea_id = self.idea_ids[n % len(self.idea_ids)]
