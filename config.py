@@ -150,6 +150,8 @@ class Config:
         self.RATELIMIT_SIGN_IN_ADDRESS = env("RATELIMIT_SIGN_IN_ADDRESS", "30 per 15 minutes")
         self.RATELIMIT_REGISTER = env("RATELIMIT_REGISTER", "10 per hour")
         self.RATELIMIT_RESET = env("RATELIMIT_RESET", "5 per hour")
+        self.RATELIMIT_IDEAS = env("RATELIMIT_IDEAS", "5 per hour")  # ideas posted, per account
+        self.RATELIMIT_COMMENTS = env("RATELIMIT_COMMENTS", "10 per 10 minutes")  # comments posted, per account
         # If the limiter's storage (Redis) is unreachable, every limit carries on in each
         # process's memory (so it still holds, per process) until Redis answers again; an error
         # in the limiter itself is logged and the request served. Nothing fails closed: see

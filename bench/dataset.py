@@ -8,6 +8,8 @@ records what scenarios need to know (ids, pools of people) in ``facts``.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import random
 from collections.abc import Callable
@@ -58,6 +60,7 @@ class Facts:
     # Pools of accounts by purpose: {"residents": [(user_id, email, ward_id), ...], ...}
     people: dict[str, list[tuple[int, str, int | None]]] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # anything a domain's builder wants to pass on
+    progress: Callable[[int], None] | None = None  # builders report rows written (a progress bar)
 
 
 Builder = Callable[[psycopg.Connection, Tier, random.Random, Facts], None]
@@ -179,9 +182,135 @@ def build_people(conn, tier: Tier, rng: random.Random, facts: Facts) -> None:
     facts.people["admins"] = staff[1:]
 
 
+def _rows_with_progress(rows, facts: Facts, every: int = 10_000):
+    for n, row in enumerate(rows, 1):
+        yield row
+        if facts.progress and n % every == 0:
+            facts.progress(every)
+
+
+IDEA_TITLES = ["Safer crossing on", "More trees along", "Cycle lane for", "Better lighting in", "Benches near", "Bins for"]
+IDEA_PLACES = ["the high street", "the park", "the station", "the school", "the canal", "the market", "the library"]
+
+
+def build_ideas(conn, tier: Tier, rng: random.Random, facts: Facts) -> None:
+    """Consultations collecting ideas, their ideas, supports and comments (civic/ideas).
+
+    One open authority-wide consultation holds ``tier.hot_ideas`` ideas (the one the list and
+    support scenarios use: ``hot_ideas_consultation_slug``, ``hot_idea_ids``); the other ideas
+    are spread over borough consultations of 2,000 each. Supports are shared out in proportion
+    to ideas, skewed (a few ideas get many), each idea's supporters distinct residents;
+    ``support_count`` equals the rows. Hot ideas are written by councillors, so that no
+    resident in the support scenario's pool is refused for supporting their own idea.
+    """
+    now = datetime.now(UTC)
+    opens, closes = now - timedelta(days=10), now + timedelta(days=60)
+    residents = facts.people["residents"]
+    councillors = facts.people["councillors"]
+    n_res = len(residents)
+    boroughs = [row[0] for row in conn.execute("SELECT id FROM area WHERE level = 'district' ORDER BY id").fetchall()]
+    plan = [("bench-ideas-hot", 1, tier.hot_ideas)]  # (slug, area id, ideas)
+    remaining, b = tier.ideas - tier.hot_ideas, 0
+    while remaining > 0:
+        size = min(2_000, remaining)
+        plan.append((f"bench-ideas-{b + 1}", boroughs[b % len(boroughs)], size))
+        remaining -= size
+        b += 1
+    first_id = (conn.execute("SELECT coalesce(max(id), 0) FROM consultation").fetchone()[0] or 0) + 1
+    consultations, scopes, collections = [], [], []
+    for i, (slug, area_id, _) in enumerate(plan):
+        cid = first_id + i
+        title = f"Bench ideas {i}"
+        consultations.append((cid, slug, title, "", "", opens, closes, opens - timedelta(days=7), False, False, "", now, now))
+        scopes.append((cid, area_id))
+        collections.append((cid, "post", 100, json.dumps(["Transport", "Parks", "Housing"])))
+    columns = ["id", "slug", "title", "summary", "body", "opens_at", "closes_at", "scheduled_at"]
+    columns += ["results_while_open", "publish_free_text", "outcome_decision", "created_at", "updated_at"]
+    _copy(conn, "consultation", columns, consultations)
+    _copy(conn, "consultation_area", ["consultation_id", "area_id"], scopes)
+    _copy(conn, "idea_collection", ["consultation_id", "moderation", "threshold_basis_points", "categories_json"], collections)
+    _set_sequence(conn, "consultation")
+
+    # Supports per idea: a skewed share of the consultation's supports, at most every resident.
+    ideas, counts, idea_id = [], [], 0
+    hot_ids = []
+    for i, (_slug, _area, size) in enumerate(plan):
+        share = tier.supports * size // tier.ideas
+        weights = [1.0 / (rank + 5) ** 0.8 for rank in range(size)]
+        total = sum(weights)
+        shares = [min(n_res - 1, int(share * w / total)) for w in weights]
+        for extra in range(share - sum(shares)):  # the rounding's remainder, one each from the top
+            shares[extra % size] = min(n_res - 1, shares[extra % size] + 1)
+        for rank in range(size):
+            idea_id += 1
+            count = shares[rank]
+            cid = first_id + i
+            if i == 0:
+                author = councillors[idea_id % len(councillors)]
+                hot_ids.append(idea_id)
+            else:
+                author = residents[(idea_id * 31) % n_res]
+            created = opens + timedelta(seconds=idea_id % 800_000)
+            title = f"{rng.choice(IDEA_TITLES)} {rng.choice(IDEA_PLACES)} #{idea_id}"
+            ideas.append(
+                (
+                    idea_id,
+                    cid,
+                    author[0],
+                    title,
+                    f"Idea {idea_id}: {title}.",
+                    "Transport",
+                    author[2],
+                    "published",
+                    count,
+                    created,
+                    created,
+                )
+            )
+            counts.append(count)
+    columns = ["id", "consultation_id", "author_id", "title", "body", "category", "ward_id", "status", "support_count"]
+    _copy(conn, "idea", [*columns, "created_at", "updated_at"], _rows_with_progress(ideas, facts, 1_000))
+    _set_sequence(conn, "idea")
+
+    stride = 7919 if n_res % 7919 else 7907
+
+    def supports():
+        for n, count in enumerate(counts):
+            iid = n + 1
+            offset = (iid * 2_654_435_761) % n_res
+            at = opens + timedelta(seconds=iid % 700_000)
+            for j in range(count):
+                yield (iid, residents[(offset + j * stride) % n_res][0], at)
+
+    _copy(conn, "support", ["idea_id", "user_id", "created_at"], _rows_with_progress(supports(), facts))
+
+    def comments():
+        tops: dict[int, int] = {}
+        cumulative = list(itertools.accumulate(c + 1 for c in counts))
+        for cid in range(1, tier.comments + 1):
+            iid = bisect.bisect_left(cumulative, rng.randrange(cumulative[-1])) + 1
+            parent = tops.get(iid) if cid % 5 == 0 else None
+            if parent is None:
+                tops[iid] = cid
+            at = opens + timedelta(seconds=cid % 600_000)
+            yield (cid, iid, residents[(cid * 17) % n_res][0], parent, f"Comment {cid}", "published", at, at)
+
+    columns = ["id", "idea_id", "author_id", "parent_id", "body", "status", "created_at", "updated_at"]
+    _copy(conn, "comment", columns, _rows_with_progress(comments(), facts))
+    _set_sequence(conn, "comment")
+    facts.extra["hot_ideas_consultation_slug"] = plan[0][0]
+    facts.extra.setdefault("hot_consultation_slug", plan[0][0])
+    facts.extra["hot_idea_ids"] = hot_ids[:2_000]
+
+
+def rows_to_load(tier: Tier) -> int:
+    """Rows the builders report as they go (for a progress bar's length)."""
+    return tier.ideas + tier.supports + tier.comments
+
+
 # Builders run in this order. Domains append theirs (ideas, supports, comments, consultation
 # responses, dashboard rollups) here when they land; see bench/README.md.
-BUILDERS: list[Builder] = [build_geography, build_people]
+BUILDERS: list[Builder] = [build_geography, build_people, build_ideas]
 
 
 # --- Builders that go through the application ------------------------------------------------
@@ -218,10 +347,10 @@ def build_with_app(app, tier: Tier, facts: Facts, seed: int = 20260507) -> None:
         builder(app, tier, rng, facts)
 
 
-def load(database_url: str, tier: Tier, seed: int = 20260507) -> Facts:
+def load(database_url: str, tier: Tier, seed: int = 20260507, progress: Callable[[int], None] | None = None) -> Facts:
     """Fill an empty, migrated database with the tier's dataset; returns what it contains."""
     rng = random.Random(seed)
-    facts = Facts(tier)
+    facts = Facts(tier, progress=progress)
     with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         for builder in BUILDERS:
             builder(conn, tier, rng, facts)

@@ -136,7 +136,11 @@ def _hot_idea(facts: Facts, actor: Actor, n: int) -> int:
 
 
 def _idea_list_page(page: int) -> PathFn:
-    return lambda facts, actor, n: f"/consultations/{facts.extra['hot_consultation_slug']}/ideas?sort=top&page={page}"
+    # The ideas builder's consultation (the consultations builder may claim hot_consultation_slug).
+    return lambda facts, actor, n: (
+        f"/consultations/{facts.extra.get('hot_ideas_consultation_slug', facts.extra['hot_consultation_slug'])}"
+        f"/ideas?sort=top&page={page}"
+    )
 
 
 def _response_form(facts: Facts, actor: Actor, n: int) -> dict:

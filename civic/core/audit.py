@@ -47,6 +47,8 @@ class EventTag(StrEnum):
     # --- consultations (lifecycle, outcome, exports) ---
 
     # --- ideas (official responses) ---
+    IDEAS_COLLECTION_UPDATE = "ideas:collection:update"
+    IDEAS_IDEA_RESPOND = "ideas:idea:respond"
 
     # --- moderation (decisions, reviews, report hiding, suspensions by officers) ---
     MODERATION_ITEM_APPROVE = "moderation:item:approve"

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic.core.content import ContentStatus
@@ -56,6 +56,19 @@ class IdeaCollection(db.Model):
 
 class Idea(TimestampMixin, db.Model):
     __tablename__ = "idea"
+    __table_args__ = (
+        # The lists: "most supported" and "newest" read only this index (an index-only scan,
+        # walked backwards for DESC), so a deep page costs an index walk, not a table scan.
+        Index(
+            "ix_idea_list_top",
+            "consultation_id",
+            "status",
+            "support_count",
+            "id",
+            postgresql_where=text("withdrawn_at IS NULL"),
+            sqlite_where=text("withdrawn_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
@@ -85,6 +98,7 @@ class Support(db.Model):
 
     __tablename__ = "support"
     __table_args__ = (UniqueConstraint("idea_id", "user_id"),)
+    # (The unique constraint's index also serves "who supports this idea".)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"))
@@ -94,6 +108,7 @@ class Support(db.Model):
 
 class Comment(TimestampMixin, db.Model):
     __tablename__ = "comment"
+    __table_args__ = (Index("ix_comment_idea_thread", "idea_id", "parent_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
@@ -107,3 +122,7 @@ class Comment(TimestampMixin, db.Model):
 
     idea: Mapped[Idea] = relationship()
     author = relationship("User", foreign_keys=[author_id])
+
+
+# The full-text search structures hang off the idea table's creation (see search.py).
+from civic.ideas import search as _search  # noqa: E402, F401

@@ -91,6 +91,7 @@ def test_every_state_changing_route_requires_csrf(app, client, resident):
         url = rule.rule.replace("<int:user_id>", str(resident.id)).replace("<user_id>", str(resident.id))
         url = url.replace("<role>", "resident").replace("<token>", "abc")
         url = url.replace("<kind>", "idea").replace("<int:item_id>", "1")  # moderation
+        url = url.replace("<slug>", "a-slug").replace("<int:idea_id>", "1").replace("<int:comment_id>", "1")
         for part in ("<", ">"):
             assert part not in url, f"add a sample value for {rule.rule}"
         response = client.post(url, data={}, csrf=False)

@@ -6,8 +6,9 @@ to check the database afterwards. Clients keep sending; a write that gets no ans
 After the load, every acknowledged write must be in the database exactly once: lost = 0,
 duplicates = 0. Writes that were never acknowledged may or may not be there.
 
-Kinds that exist today: registration (an insert, unique by email) and the account details
-form (an update, last write wins). When supports and consultation responses land, add a kind
+Kinds that exist today: registration (an insert, unique by email), the account details
+form (an update, last write wins) and supports (an insert unique by (idea, person), with the
+idea's counter kept equal to its rows). When supports and consultation responses land, add a kind
 for each here (insert unique by (idea, person); insert-or-update by (consultation, person)) and
 list it in the fault and cluster tests.
 """
@@ -133,6 +134,84 @@ class DetailsUpdate:
         # never earlier.
         lost = [email for email, version in acked.items() if final.get(email, -1) < version]
         return Verdict(self.name, ledger.attempts[self.name], ledger.acknowledgements[self.name], lost=lost)
+
+
+class Supports:
+    """POST /ideas/<id>/support: insert unique by (idea, person); a retry must not count twice.
+
+    ``prepare(url)`` makes an open consultation collecting ideas with a few ideas (once per
+    database). Client c signs in as ``emails[c]`` and supports idea n mod len(ideas) with its
+    n-th write; after the load every acknowledged (person, idea) has exactly one row and every
+    idea's ``support_count`` equals its rows.
+    """
+
+    name = "support"
+
+    def __init__(self, emails: list[str], password: str, idea_ids: list[int]):
+        self.emails, self.password, self.idea_ids = emails, password, idea_ids
+
+    @staticmethod
+    def prepare(url: str, ideas: int = 10) -> list[int]:
+        from civic import create_app
+        from civic.accounts.models import User
+        from civic.areas.models import Area, AreaLevel
+        from civic.extensions import db
+        from tests.conftest import make_config
+        from tests.factories import make_consultation, make_idea
+
+        app = create_app(make_config(url))
+        with app.app_context():
+            authority = db.session.execute(sa.select(Area).where(Area.level == AreaLevel.AUTHORITY)).scalar_one()
+            author = db.session.execute(sa.select(User).order_by(User.id.desc()).limit(1)).scalar_one()
+            consultation = make_consultation([authority], collects_ideas=True)
+            ids = [make_idea(consultation, author).id for _ in range(ideas)]
+            db.session.remove()
+            db.engine.dispose()
+        return ids
+
+    def start(self, browser: Browser, client: int) -> dict:
+        email = self.emails[client]
+        page = f"/ideas/{self.idea_ids[0]}"
+        # Signed in already (a sign-in that worked before a failed token fetch)? Then keep the
+        # session: signing in again on every retry would soon hit the per-account sign-in limit.
+        if browser.cookies:
+            response = browser.get(page)
+            if response.status != 200:  # the server is busy or away: keep the session, try later
+                raise RuntimeError(f"{page} answered {response.status}")
+            if "Sign out</button>" in response.body:
+                return {"token": browser.csrf_token(page), "email": email}
+            browser.cookies.clear()
+        browser.sign_in(email, self.password)
+        return {"token": browser.csrf_token(page), "email": email}
+
+    def send(self, browser: Browser, state: dict, n: int) -> tuple[tuple, int, Response]:
+        idea_id = self.idea_ids[n % len(self.idea_ids)]
+        response = browser.post(f"/ideas/{idea_id}/support", {"csrf_token": state["token"]})
+        return (state["email"], idea_id), idea_id, response
+
+    @staticmethod
+    def acknowledged(response: Response) -> bool:
+        return response.status == 303 and "/ideas/" in (response.location or "")
+
+    def verify(self, engine: sa.Engine, ledger: Ledger) -> Verdict:
+        acked = ledger.acked.get(self.name, {})
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text('SELECT u.email, s.idea_id, count(*) FROM support s JOIN "user" u ON u.id = s.user_id GROUP BY 1, 2')
+            ).all()
+            drift = conn.execute(
+                sa.text(
+                    "SELECT i.id FROM idea i WHERE i.support_count <> (SELECT count(*) FROM support s WHERE s.idea_id = i.id)"
+                )
+            ).all()
+        counts = {(email, idea_id): n for email, idea_id, n in rows}
+        return Verdict(
+            self.name,
+            ledger.attempts[self.name],
+            ledger.acknowledgements[self.name],
+            lost=[k for k in acked if counts.get(k, 0) == 0],
+            duplicates=[k for k, n in counts.items() if n > 1] + [f"idea {i} count drifted" for (i,) in drift],
+        )
 
 
 def run_client(base_url: str, kind, client: int, ledger: Ledger, stop: threading.Event, errors: list) -> None:
