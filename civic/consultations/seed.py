@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -25,6 +25,7 @@ from civic.consultations.models import SCALE_POINTS, Answer, Consultation, Quest
 from civic.consultations.services import field_name
 from civic.core.content import ContentStatus
 from civic.core.models import utcnow
+from civic.core.templating import LONDON
 from civic.extensions import db
 
 SC, MC, SCALE, TEXT = QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE, QuestionKind.SCALE, QuestionKind.FREE_TEXT
@@ -124,7 +125,7 @@ DEMOS = [
         ),
         scope=("Greater Northam Combined Authority",),
         opens=timedelta(days=-40),
-        closes=timedelta(days=1, hours=6),
+        closes=timedelta(days=1),  # tomorrow at 11:59pm: closing within two days
         responses=220,
         questions_per_page=3,
         questions=[
@@ -212,9 +213,9 @@ DEMOS = [
         outcome=(
             "We will start weekly food waste collections in April, on the same day as your general waste.\n\n"
             "- Every household gets a 23-litre outdoor caddy and a kitchen caddy, free.\n"
-            "- Compostable liners are free for the first year, as 68% of you asked.\n"
+            "- Compostable liners are free for the first year: most of you asked for free liners.\n"
             "- Flats with shared bins get communal food waste bins by June.\n\n"
-            "Cabinet agreed this on 14 October. Thank you to everyone who took part."
+            "The cabinet agreed this after considering every response. Thank you to everyone who took part."
         ),
         outcome_after=timedelta(days=40),
         questions=[
@@ -314,6 +315,12 @@ def _respond(rng: random.Random, demo: Demo, consultation: Consultation, residen
         db.session.add(response)
 
 
+def _on_uk_clock(moment: datetime, at: time) -> datetime:
+    """The same UK calendar day as ``moment``, at a round time (demo dates look like real ones)."""
+    day = moment.astimezone(LONDON).date()
+    return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
+
+
 def seed_consultations(rng: random.Random) -> None:
     """The five demo consultations (idempotent: existing slugs are skipped)."""
     now = utcnow().replace(second=0, microsecond=0)
@@ -326,7 +333,7 @@ def seed_consultations(rng: random.Random) -> None:
         areas = [areas_by_name[name] for name in demo.scope if name in areas_by_name]
         if not areas:
             continue
-        opens, closes = now + demo.opens, now + demo.closes
+        opens, closes = _on_uk_clock(now + demo.opens, time(9)), _on_uk_clock(now + demo.closes, time(23, 59))
         consultation = Consultation(
             slug=demo.slug,
             title=demo.title,

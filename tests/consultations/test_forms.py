@@ -7,7 +7,10 @@ import pytest
 from civic.consultations.forms import london_to_utc, parse_time
 
 
-@pytest.mark.parametrize(("raw", "parsed"), [("09:00", time(9)), ("17.30", time(17, 30)), (" 7:05 ", time(7, 5)), ("24:00", None), ("9", None), ("", None), (None, None)])
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [("09:00", time(9)), ("17.30", time(17, 30)), (" 7:05 ", time(7, 5)), ("24:00", None), ("9", None), ("", None), (None, None)],
+)
 def test_parse_time(raw, parsed):
     assert parse_time(raw) == parsed
 

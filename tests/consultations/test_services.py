@@ -52,7 +52,7 @@ def question(kind=QuestionKind.SINGLE_CHOICE, **overrides) -> services.QuestionD
 
 def answer_all(user, consultation):
     for page in range(1, services.page_count(consultation) + 1):
-        form = {k: v for k, v in valid_form(consultation).items()}
+        form = dict(valid_form(consultation).items())
         services.save_answers(user, consultation, page, form)
     return services.submit_response(user, consultation)
 
@@ -89,7 +89,9 @@ class TestDrafts:
     def test_closing_must_follow_opening(self, officer, geography):
         now = utcnow()
         with pytest.raises(services.InvalidConsultation) as exc:
-            services.create_consultation(officer, draft(geography, opens_at=now + timedelta(days=5), closes_at=now + timedelta(days=4)))
+            services.create_consultation(
+                officer, draft(geography, opens_at=now + timedelta(days=5), closes_at=now + timedelta(days=4))
+            )
         assert exc.value.field == "closes_on"
 
     def test_edit_a_draft(self, officer, geography, borough_consultation):
@@ -148,7 +150,11 @@ class TestQuestions:
         services.delete_question(officer, third)
         db.session.refresh(consultation)
         assert [(q.id, q.position) for q in consultation.questions] == [(first.id, 1), (second.id, 2)]
-        for tag in (EventTag.CONSULTATION_QUESTION_EDIT, EventTag.CONSULTATION_QUESTION_MOVE, EventTag.CONSULTATION_QUESTION_DELETE):
+        for tag in (
+            EventTag.CONSULTATION_QUESTION_EDIT,
+            EventTag.CONSULTATION_QUESTION_MOVE,
+            EventTag.CONSULTATION_QUESTION_DELETE,
+        ):
             assert len(events(tag)) == 1
 
     def test_cannot_move_past_the_end(self, officer, borough_consultation):
@@ -187,7 +193,9 @@ class TestLifecycle:
 
     def test_schedule_needs_a_future_opening(self, officer, borough_consultation):
         now = utcnow()
-        consultation = borough_consultation("draft", questions=1, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=2))
+        consultation = borough_consultation(
+            "draft", questions=1, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=2)
+        )
         with pytest.raises(services.StageRefused):
             services.schedule(officer, consultation)
 
@@ -436,7 +444,7 @@ class TestResults:
         single, multi, scale, text = results.questions
         assert [r.count for r in single.rows] == [3, 0, 0]
         assert [r.count for r in multi.rows] == [3, 0, 3] and multi.answered == 3
-        assert dict((r.label, r.count) for r in scale.rows)["Agree"] == 3
+        assert {r.label: r.count for r in scale.rows}["Agree"] == 3
         assert text.answered == 3 and text.rows == [] and text.texts == []
         assert single.top.label == "Option 1" and single.top.share == 1.0
 
@@ -522,7 +530,7 @@ class TestExport:
         consultation = borough_consultation("open", questions=4)
         text_q = consultation.questions[3]
         people = [make_user("resident") for _ in range(6)]
-        dangerous = ["=HYPERLINK(\"http://evil\")", "+1+1", "-2", "@SUM(A1)", "\tTab", "\rCR"]
+        dangerous = ['=HYPERLINK("http://evil")', "+1+1", "-2", "@SUM(A1)", "\tTab", "\rCR"]
         for person, value in zip(people, dangerous, strict=True):
             form = valid_form(consultation)
             form[f"q{text_q.id}"] = [value]
@@ -535,7 +543,7 @@ class TestExport:
         rows = list(csv.reader(io.StringIO(data)))
         assert len(rows) == 7 and rows[0][2].startswith("Q1. Question 1")
         texts = [row[5] for row in rows[1:]]
-        assert texts[:4] == ["'=HYPERLINK(\"http://evil\")", "'+1+1", "'-2", "'@SUM(A1)"]
+        assert texts[:4] == ['\'=HYPERLINK("http://evil")', "'+1+1", "'-2", "'@SUM(A1)"]
         assert texts[4:] == ["Tab", "CR"]  # leading whitespace is trimmed when the answer is saved
         for row in rows:
             for cell in row:
@@ -545,7 +553,16 @@ class TestExport:
 
     @pytest.mark.parametrize(
         ("value", "safe"),
-        [("=1+1", "'=1+1"), ("+44 161", "'+44 161"), ("-5", "'-5"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("fine", "fine"), ("", "")],
+        [
+            ("=1+1", "'=1+1"),
+            ("+44 161", "'+44 161"),
+            ("-5", "'-5"),
+            ("@x", "'@x"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("fine", "fine"),
+            ("", ""),
+        ],
     )
     def test_spreadsheet_safe(self, value, safe):
         assert services.spreadsheet_safe(value) == safe

@@ -92,7 +92,7 @@ class TestPublicPages:
         assert page.count('type="application/json"') == 3  # a figure for each question but free text
         assert page.count("<table") == 3
         assert "not published" in page  # free text stays private
-        assert 'I think &lt;script&gt;' not in page and "I think <script>" not in page
+        assert "I think &lt;script&gt;" not in page and "I think <script>" not in page
 
     def test_outcome_page(self, client, borough_consultation):
         consultation = borough_consultation("outcome_published")
@@ -150,7 +150,9 @@ class TestAnswering:
         page = body(response)
         assert response.status_code == 400
         assert "There is a problem" in page and f'href="#q{q.id}"' in page
-        assert re.search(r'govuk-error-message">\s*<span class="govuk-visually-hidden">Error:</span> Choose from the options shown', page)
+        assert re.search(
+            r'govuk-error-message">\s*<span class="govuk-visually-hidden">Error:</span> Choose from the options shown', page
+        )
         assert "<title>Error:" in page
         assert count(Response) == 0
 
@@ -171,7 +173,9 @@ class TestAnswering:
         login_as(resident)
         answer_through_pages(client, consultation)
         q = consultation.questions[0]
-        response = client.post(f"/consultations/{consultation.slug}/respond/1", data={f"q{q.id}": str(q.options[1].id), "return": "check"})
+        response = client.post(
+            f"/consultations/{consultation.slug}/respond/1", data={f"q{q.id}": str(q.options[1].id), "return": "check"}
+        )
         assert response.location.endswith("/respond/check")
 
     def test_form_loaded_before_the_close_and_sent_after_is_refused(self, client, login_as, resident, consultation):
@@ -270,17 +274,30 @@ class TestOfficerPages:
             "area_ids": [str(geography.boroughs[0].id)],
             "opens_on": [str(future.day), str(future.month), str(future.year)],
             "opens_time": "09:00",
-            "closes_on": [str((future + timedelta(days=30)).day), str((future + timedelta(days=30)).month), str((future + timedelta(days=30)).year)],
+            "closes_on": [
+                str((future + timedelta(days=30)).day),
+                str((future + timedelta(days=30)).month),
+                str((future + timedelta(days=30)).year),
+            ],
             "closes_time": "23:59",
             "questions_per_page": "1",
         }
         response = client.post("/manage/consultations/new", data=data)
         assert response.status_code == 302, re.findall(r"govuk-error-message.*?</p>", body(response), re.S)
         slug = response.location.rsplit("/", 1)[-1]
-        question = {"kind": "multiple_choice", "text": "Which roads?", "options": "High Street\nStation Road\nMill Lane", "max_choices": "2", "required": "y"}
+        question = {
+            "kind": "multiple_choice",
+            "text": "Which roads?",
+            "options": "High Street\nStation Road\nMill Lane",
+            "max_choices": "2",
+            "required": "y",
+        }
         assert client.post(f"/manage/consultations/{slug}/questions/new", data=question).status_code == 302
         consultation = services.get_by_slug(slug)
-        assert consultation.questions[0].max_choices == 2 and [o.label for o in consultation.questions[0].options][0] == "High Street"
+        assert (
+            consultation.questions[0].max_choices == 2
+            and [o.label for o in consultation.questions[0].options][0] == "High Street"
+        )
         response = client.post(f"/manage/consultations/{slug}/schedule", follow_redirects=True)
         assert "Scheduled" in body(response)
         db.session.expire_all()
@@ -297,7 +314,10 @@ class TestOfficerPages:
     def test_question_errors(self, client, login_as, officer, borough_consultation):
         consultation = borough_consultation("draft", questions=0)
         login_as(officer)
-        response = client.post(f"/manage/consultations/{consultation.slug}/questions/new", data={"kind": "single_choice", "text": "Q", "options": "Only"})
+        response = client.post(
+            f"/manage/consultations/{consultation.slug}/questions/new",
+            data={"kind": "single_choice", "text": "Q", "options": "Only"},
+        )
         assert response.status_code == 400 and "Enter at least 2 options" in body(response)
 
     def test_edit_move_delete_question(self, client, login_as, officer, borough_consultation):
@@ -347,7 +367,9 @@ class TestOfficerPages:
         db.session.commit()
         login_as(officer)
         assert client.post(f"/manage/consultations/{consultation.slug}/outcome", data={"decision": ""}).status_code == 400
-        assert client.post(f"/manage/consultations/{consultation.slug}/outcome", data={"decision": "We did it"}).status_code == 302
+        assert (
+            client.post(f"/manage/consultations/{consultation.slug}/outcome", data={"decision": "We did it"}).status_code == 302
+        )
         response = client.post(f"/manage/consultations/{consultation.slug}/outcome/publish")
         assert response.status_code == 302 and response.location.endswith("/outcome")
         assert [m.to[0] for m in outbox] == [person.email]
