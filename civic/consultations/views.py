@@ -32,7 +32,7 @@ from civic.extensions import db, limiter
 
 bp = Blueprint("consultations", __name__)
 
-RESPOND_LIMIT = "120 per minute"
+RESPOND_LIMIT = "300 per minute"
 
 
 def _account_key() -> str:

@@ -90,6 +90,7 @@ def test_every_state_changing_route_requires_csrf(app, client, resident):
     for rule in rules:
         url = rule.rule.replace("<int:user_id>", str(resident.id)).replace("<user_id>", str(resident.id))
         url = url.replace("<role>", "resident").replace("<token>", "abc")
+        url = url.replace("<slug>", "a-slug").replace("<int:page>", "1").replace("<int:question_id>", "1")  # consultations
         for part in ("<", ">"):
             assert part not in url, f"add a sample value for {rule.rule}"
         response = client.post(url, data={}, csrf=False)
