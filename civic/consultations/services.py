@@ -672,9 +672,14 @@ def submit_response(user: User, consultation: Consultation) -> bool:
     if response is None:
         raise ResponseIncomplete(consultation.questions[0], 1) if consultation.questions else RuleViolation("Nothing to submit")
     answered = set(db.session.scalars(select(Answer.question_id).where(Answer.response_id == response.id).distinct()))
-    for question in consultation.questions:
-        if question.required and question.id not in answered:
-            raise ResponseIncomplete(question, page_of(consultation, question))
+    # Only ids here: loading every question and option is what made repeat submits slow.
+    required = db.session.scalars(
+        select(Question.id).where(Question.consultation_id == consultation.id, Question.required).order_by(Question.position)
+    )
+    missing = next((qid for qid in required if qid not in answered), None)
+    if missing is not None:
+        question = db.session.get(Question, missing)
+        raise ResponseIncomplete(question, page_of(consultation, question))
     if response.submitted_at is not None:
         db.session.commit()
         return False

@@ -199,7 +199,8 @@ def respond_page(slug: str, page: int):
     refusal = _refusal(consultation)
     if refusal is not None:
         return refusal
-    if not 1 <= page <= services.page_count(consultation):
+    pages = services.page_count(consultation)  # read before the save: its commit expires the questions
+    if not 1 <= page <= pages:
         abort(404)
     questions = services.questions_on_page(consultation, page)
     errors: dict[str, str] = {}
@@ -216,7 +217,7 @@ def respond_page(slug: str, page: int):
                 **_ctx(consultation, eligibility=rules.Eligibility(False, "refused", exc.message)),
             ), 403
         else:
-            if request.form.get("return") == "check" or page >= services.page_count(consultation):
+            if request.form.get("return") == "check" or page >= pages:
                 return redirect(url_for("consultations.check", slug=slug))
             return redirect(url_for("consultations.respond_page", slug=slug, page=page + 1))
     values = _form_values(consultation, questions)
