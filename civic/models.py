@@ -6,6 +6,7 @@ from civic.consultations.models import (  # noqa: F401
     Answer,
     Consultation,
     ConsultationArea,
+    OutcomeEmailOptOut,
     Question,
     QuestionOption,
     Response,

@@ -33,7 +33,10 @@ SCALE_POINTS: tuple[tuple[str, str], ...] = (
 
 class Consultation(TimestampMixin, db.Model):
     __tablename__ = "consultation"
-    __table_args__ = (CheckConstraint("closes_at > opens_at", name="closes_after_opens"),)
+    __table_args__ = (
+        CheckConstraint("closes_at > opens_at", name="closes_after_opens"),
+        CheckConstraint("questions_per_page >= 1", name="questions_per_page_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -45,6 +48,8 @@ class Consultation(TimestampMixin, db.Model):
     # Set when an officer schedules it (draft → scheduled); NULL while a draft.
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     results_while_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How many questions each answering page shows: 1 is GOV.UK's "one thing per page".
+    questions_per_page: Mapped[int] = mapped_column(Integer, default=1)
     # Free-text answers are never public unless this is set and the answer passed moderation.
     publish_free_text: Mapped[bool] = mapped_column(Boolean, default=False)
     # "We asked, you said, we did": what the council decided, and when it was published.
@@ -141,3 +146,13 @@ class Answer(db.Model):
 
     response: Mapped[Response] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()
+    option: Mapped[QuestionOption | None] = relationship()
+
+
+class OutcomeEmailOptOut(db.Model):
+    """A resident who does not want to be told when an outcome is published (row = opted out)."""
+
+    __tablename__ = "consultation_email_opt_out"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

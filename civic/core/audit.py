@@ -45,6 +45,19 @@ class EventTag(StrEnum):
     AREAS_CENSUS_IMPORT = "areas:census:import"
 
     # --- consultations (lifecycle, outcome, exports) ---
+    CONSULTATION_CREATE = "consultations:consultation:create"
+    CONSULTATION_EDIT = "consultations:consultation:edit"
+    CONSULTATION_QUESTION_ADD = "consultations:question:add"
+    CONSULTATION_QUESTION_EDIT = "consultations:question:edit"
+    CONSULTATION_QUESTION_MOVE = "consultations:question:move"
+    CONSULTATION_QUESTION_DELETE = "consultations:question:delete"
+    CONSULTATION_SCHEDULE = "consultations:consultation:schedule"
+    CONSULTATION_UNSCHEDULE = "consultations:consultation:unschedule"
+    CONSULTATION_CLOSE_EARLY = "consultations:consultation:close_early"
+    CONSULTATION_EXTEND = "consultations:consultation:extend"
+    CONSULTATION_OUTCOME_EDIT = "consultations:outcome:edit"
+    CONSULTATION_OUTCOME_PUBLISH = "consultations:outcome:publish"
+    CONSULTATION_RESPONSES_EXPORT = "consultations:responses:export"
 
     # --- ideas (official responses) ---
     IDEAS_COLLECTION_UPDATE = "ideas:collection:update"

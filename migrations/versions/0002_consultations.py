@@ -28,6 +28,7 @@ def upgrade():
     sa.Column('closes_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('scheduled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('results_while_open', sa.Boolean(), nullable=False),
+    sa.Column('questions_per_page', sa.Integer(), nullable=False),
     sa.Column('publish_free_text', sa.Boolean(), nullable=False),
     sa.Column('outcome_decision', sa.Text(), nullable=False),
     sa.Column('outcome_published_at', sa.DateTime(timezone=True), nullable=True),
@@ -35,6 +36,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.CheckConstraint('closes_at > opens_at', name=op.f('ck_consultation_closes_after_opens')),
+    sa.CheckConstraint('questions_per_page >= 1', name=op.f('ck_consultation_questions_per_page_positive')),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_consultation_created_by_id_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consultation')),
     sa.UniqueConstraint('slug', name=op.f('uq_consultation_slug'))
@@ -43,6 +45,12 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_consultation_closes_at'), ['closes_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_consultation_opens_at'), ['opens_at'], unique=False)
 
+    op.create_table('consultation_email_opt_out',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_consultation_email_opt_out_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_consultation_email_opt_out'))
+    )
     op.create_table('consultation_area',
     sa.Column('consultation_id', sa.Integer(), nullable=False),
     sa.Column('area_id', sa.Integer(), nullable=False),
@@ -144,6 +152,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_consultation_area_area_id'))
 
     op.drop_table('consultation_area')
+    op.drop_table('consultation_email_opt_out')
     with op.batch_alter_table('consultation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_consultation_opens_at'))
         batch_op.drop_index(batch_op.f('ix_consultation_closes_at'))

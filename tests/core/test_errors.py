@@ -92,6 +92,7 @@ def test_every_state_changing_route_requires_csrf(app, client, resident):
         url = url.replace("<role>", "resident").replace("<token>", "abc")
         url = url.replace("<kind>", "idea").replace("<int:item_id>", "1")  # moderation
         url = url.replace("<slug>", "a-slug").replace("<int:idea_id>", "1").replace("<int:comment_id>", "1")
+        url = url.replace("<slug>", "a-slug").replace("<int:page>", "1").replace("<int:question_id>", "1")  # consultations
         for part in ("<", ">"):
             assert part not in url, f"add a sample value for {rule.rule}"
         response = client.post(url, data={}, csrf=False)

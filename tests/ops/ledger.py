@@ -7,10 +7,10 @@ After the load, every acknowledged write must be in the database exactly once: l
 duplicates = 0. Writes that were never acknowledged may or may not be there.
 
 Kinds that exist today: registration (an insert, unique by email), the account details
-form (an update, last write wins) and supports (an insert unique by (idea, person), with the
-idea's counter kept equal to its rows). When supports and consultation responses land, add a kind
-for each here (insert unique by (idea, person); insert-or-update by (consultation, person)) and
-list it in the fault and cluster tests.
+form (an update, last write wins), supports (an insert unique by (idea, person), with the
+idea's counter kept equal to its rows) and consultation responses (insert-or-update by
+(consultation, person)). A new write path adds its kind here and is listed in the fault and
+cluster tests.
 """
 
 from __future__ import annotations
@@ -211,6 +211,100 @@ class Supports:
             ledger.acknowledgements[self.name],
             lost=[k for k in acked if counts.get(k, 0) == 0],
             duplicates=[k for k, n in counts.items() if n > 1] + [f"idea {i} count drifted" for (i,) in drift],
+def prepare_consultation(database_url: str) -> tuple[str, dict, str]:
+    """Add the benchmark's open 20-question consultation (whole authority) to a site's database.
+
+    Returns its slug, one valid set of answers (form fields) and the name of a free-text field.
+    """
+    import random
+
+    from civic import create_app
+    from civic.areas.models import Area, AreaLevel
+    from civic.consultations.models import QuestionKind
+    from civic.consultations.seed import build_twenty_question_consultation, sample_form_data
+    from civic.extensions import db
+    from tests.conftest import make_config
+
+    app = create_app(make_config(database_url))
+    with app.app_context():
+        authority = db.session.execute(sa.select(Area).where(Area.level == AreaLevel.AUTHORITY)).scalar_one()
+        consultation = build_twenty_question_consultation([authority])
+        form = sample_form_data(consultation, random.Random(7))
+        text = next(f"q{q.id}" for q in reversed(consultation.questions) if q.kind == QuestionKind.FREE_TEXT)
+        slug = consultation.slug
+        db.session.remove()
+        db.engine.dispose()
+    return slug, form, text
+
+
+class ConsultationResponse:
+    """A signed-in resident answers a consultation: save the page, then send it from "check your
+    answers" (insert-or-update by (consultation, person)). Each write puts its version number in
+    a free-text answer; there must be one response per person, holding one copy of that answer,
+    never older than the last acknowledged version."""
+
+    name = "response"
+    # Two POSTs a write: paced so that a client stays under the answering pages' limit of 300 a
+    # minute per account (the fault and cluster runs last well under a minute per client).
+    PACE_SECONDS = 0.2
+
+    def __init__(self, database_url: str, emails: list[str], password: str):
+        self.emails, self.password = emails, password
+        self.slug, self.form, self.text_field = prepare_consultation(database_url)
+
+    def start(self, browser: Browser, client: int) -> dict:
+        email = self.emails[client]
+        # Sign in once per browser (sign-ins are rate limited per account); again only if the
+        # session is gone (the answer page then redirects to sign-in and has no token).
+        if getattr(browser, "signed_in_as", None) != email:
+            browser.sign_in(email, self.password)
+            browser.signed_in_as = email
+        try:
+            token = browser.csrf_token(f"/consultations/{self.slug}/respond/1")
+        except RuntimeError:
+            browser.signed_in_as = None
+            raise
+        return {"token": token, "email": email}
+
+    def send(self, browser: Browser, state: dict, n: int) -> tuple[str, int, Response]:
+        time.sleep(self.PACE_SECONDS)
+        form = {**self.form, self.text_field: f"Version {n}", "csrf_token": state["token"]}
+        saved = browser.post(f"/consultations/{self.slug}/respond/1", form)
+        if saved.status != 302:
+            return state["email"], n, saved
+        return state["email"], n, browser.post(f"/consultations/{self.slug}/respond/check", {"csrf_token": state["token"]})
+
+    @staticmethod
+    def acknowledged(response: Response) -> bool:
+        return response.status == 302 and (response.location or "").endswith("/respond/done")
+
+    def verify(self, engine: sa.Engine, ledger: Ledger) -> Verdict:
+        acked = ledger.acked.get(self.name, {})
+        question_id = int(self.text_field[1:])
+        with engine.connect() as conn:
+            responses = conn.execute(
+                sa.text(
+                    'SELECT u.email, count(*) FROM response r JOIN "user" u ON u.id = r.user_id '
+                    "JOIN consultation c ON c.id = r.consultation_id WHERE c.slug = :slug AND r.submitted_at IS NOT NULL "
+                    "GROUP BY u.email"
+                ),
+                {"slug": self.slug},
+            ).all()
+            answers = conn.execute(
+                sa.text(
+                    'SELECT u.email, a.value FROM answer a JOIN response r ON r.id = a.response_id JOIN "user" u ON u.id = r.user_id '
+                    "WHERE a.question_id = :q"
+                ),
+                {"q": question_id},
+            ).all()
+        counts = dict(responses)
+        versions: dict[str, list[int]] = {}
+        for email, value in answers:
+            versions.setdefault(email, []).append(int(value.split()[-1]))
+        lost = [e for e, v in acked.items() if counts.get(e, 0) == 0 or max(versions.get(e, [-1])) < v]
+        duplicates = [e for e, n in counts.items() if n > 1] + [e for e, vs in versions.items() if len(vs) > 1]
+        return Verdict(
+            self.name, ledger.attempts[self.name], ledger.acknowledgements[self.name], lost=lost, duplicates=duplicates
         )
 
 

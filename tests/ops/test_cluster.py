@@ -15,7 +15,7 @@ from ops.http import Browser
 from ops.servers import free_port
 from tests.conftest import PASSWORD
 from tests.ops.conftest import LOAD_ENV
-from tests.ops.ledger import DetailsUpdate, Ledger, Registration, run_client
+from tests.ops.ledger import ConsultationResponse, DetailsUpdate, Ledger, Registration, run_client
 
 SIGN_IN_LIMIT = 4
 
@@ -73,7 +73,11 @@ def test_the_sign_in_limit_is_counted_across_both_servers(pg_site, cluster):
 
 
 def test_writes_split_across_both_servers_stay_exact(pg_site, cluster):
-    kinds = [Registration(pg_site.ward_ids[0]), DetailsUpdate(pg_site.emails[10:], PASSWORD, pg_site.ward_ids[1])]
+    kinds = [
+        Registration(pg_site.ward_ids[0]),
+        DetailsUpdate(pg_site.emails[10:], PASSWORD, pg_site.ward_ids[1]),
+        ConsultationResponse(pg_site.url, pg_site.emails[20:], PASSWORD),
+    ]
     ledger, stop, errors = Ledger(), threading.Event(), []
     threads = [
         threading.Thread(target=run_client, args=(cluster.urls[c % 2], kind, c, ledger, stop, errors), daemon=True)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from ops.http import Browser
 from tests.conftest import PASSWORD
-from tests.ops.ledger import DetailsUpdate, Ledger, Registration, Supports, run_client
+from tests.ops.ledger import ConsultationResponse, DetailsUpdate, Ledger, Registration, Supports, run_client
 
 MAX_SECONDS = 240
 CLIENTS_PER_KIND = 4
@@ -33,7 +33,11 @@ def _engine(url: str) -> sa.Engine:
 
 def test_acknowledged_writes_survive_killed_workers_and_database_restarts(site):
     server = site.server().start()
-    kinds = [Registration(site.ward_ids[0]), DetailsUpdate(site.emails, PASSWORD, site.ward_ids[1])]
+    kinds = [
+        Registration(site.ward_ids[0]),
+        DetailsUpdate(site.emails, PASSWORD, site.ward_ids[1]),
+        ConsultationResponse(site.url, site.emails[30:], PASSWORD),
+    ]
     kinds.append(Supports(site.emails[20:], PASSWORD, Supports.prepare(site.url)))
     ledger, stop, errors = Ledger(), threading.Event(), []
     clients = [
