@@ -211,6 +211,9 @@ class Supports:
             ledger.acknowledgements[self.name],
             lost=[k for k in acked if counts.get(k, 0) == 0],
             duplicates=[k for k, n in counts.items() if n > 1] + [f"idea {i} count drifted" for (i,) in drift],
+        )
+
+
 def prepare_consultation(database_url: str) -> tuple[str, dict, str]:
     """Add the benchmark's open 20-question consultation (whole authority) to a site's database.
 
