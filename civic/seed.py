@@ -355,12 +355,21 @@ def seed_people(rng: random.Random) -> None:
 
 SEEDERS = [seed_geography, seed_people]
 
+# The order seeders run in, whatever order their modules were imported in: content builds on
+# people, ideas on open consultations, moderation on ideas and answers. Unlisted ones run last.
+SEED_ORDER = ("seed_geography", "seed_people", "seed_consultations", "seed_ideas", "seed_moderation")
+
+
+def _seed_rank(seeder) -> int:
+    name = getattr(seeder, "__name__", "")
+    return SEED_ORDER.index(name) if name in SEED_ORDER else len(SEED_ORDER)
+
 
 def run_demo_seed() -> None:
     if not current_app.config.get("DEMO_ACCOUNTS_ALLOWED"):
         raise click.ClickException("Demo data is only for development (CIVIC_ENV=development); it creates known passwords.")
     rng = random.Random(2026)
-    for seeder in SEEDERS:
+    for seeder in sorted(dict.fromkeys(SEEDERS), key=_seed_rank):
         seeder(rng)
     # Demo data sends no email.
     db.session.execute(delete(OutboundEmail))

@@ -54,6 +54,16 @@ def _scope_text(consultation: Consultation) -> str:
     return ", ".join(a.name for a in consultation.areas)
 
 
+# Sections other domains add to a consultation's public page and to its officer page: callables
+# taking the consultation and returning HTML or None (e.g. the ideas domain's "Ideas" section).
+DETAIL_SECTIONS: list = []
+MANAGE_SECTIONS: list = []
+
+
+def _sections(registry: list, consultation: Consultation) -> list:
+    return [html for html in (section(consultation) for section in registry) if html]
+
+
 def _ctx(consultation: Consultation, **kwargs) -> dict:
     now = utcnow()
     return {
@@ -99,6 +109,7 @@ def detail(slug: str):
     return render_template(
         "consultations/detail.html",
         **_ctx(consultation, eligibility=eligibility, response=response),
+        sections=_sections(DETAIL_SECTIONS, consultation),
     )
 
 
@@ -383,6 +394,7 @@ def manage_detail(slug: str):
     return render_template(
         "consultations/manage/detail.html",
         **_manage_ctx(consultation, action_form=ActionForm(), responses=services.submitted_count(consultation)),
+        sections=_sections(MANAGE_SECTIONS, consultation),
     )
 
 

@@ -100,6 +100,20 @@ def collection_for(consultation: Consultation) -> IdeaCollection | None:
     return db.session.get(IdeaCollection, consultation.id)
 
 
+def published_idea_count(consultation: Consultation) -> int:
+    """How many ideas anyone can read in a consultation (published, not withdrawn)."""
+    return (
+        db.session.scalar(
+            select(func.count(Idea.id)).where(
+                Idea.consultation_id == consultation.id,
+                Idea.status == ContentStatus.PUBLISHED.value,
+                Idea.withdrawn_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
 def consultation_by_slug(slug: str) -> Consultation:
     # The areas (with their boundaries) load only if a page asks for them.
     consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug).options(lazyload(Consultation.areas)))
