@@ -142,11 +142,11 @@ def test_every_chart_has_a_summary_a_table_and_a_download(client, town, officer,
     login_as(officer)
     body = client.get("/dashboard/areas/E47900001?period=90d").get_data(as_text=True)
     charts = re.findall(r'data-figure="([^"]+)-data"', body)
-    assert len(charts) == 8
+    assert len(charts) == 9  # eight about participation, one about moderation
     for chart in charts:
         assert f'id="{chart}-summary"' in body
-    assert body.count("govuk-table__caption") >= 8
-    assert body.count("(CSV)</a>") == 5
+    assert body.count("govuk-table__caption") >= 9
+    assert body.count("(CSV)</a>") == 6
     assert "Representativeness index" in body and "How the index is worked out" in body
     assert "fewer than 10" in body  # the town has small cells
 
