@@ -221,7 +221,7 @@ def consultation_town(town, geography, content_sources):
     db.session.commit()
     for person in town[:25]:
         make_comment(ideas[0], person)
-    outcomes = ["approve"] * 30 + ["reject"] * 4 + ["hide"] * 12 + ["restore"] * 2
+    outcomes = ["approve"] * 30 + ["reject"] * 4 + ["hide"] * 12 + ["restore"] * 11  # rejections: a small cell
     for i, outcome in enumerate(outcomes):
         add_decision(outcome, now - timedelta(days=rng.uniform(1, 50)), hours=1 + i % 9, subject_id=i + 1)
     db.session.commit()
