@@ -123,7 +123,10 @@ def collect(pub: queries.Publication) -> dict[tuple, object]:
                     put(("mod", s, e, None), mod.total)
                     for row in mod.outcomes:
                         put(("mod", s, e, row.outcome), row.decisions)
-                    for count, median in [(mod.total, mod.median_seconds), *((r.decisions, r.median_seconds) for r in mod.outcomes)]:
+                    for count, median in [
+                        (mod.total, mod.median_seconds),
+                        *((r.decisions, r.median_seconds) for r in mod.outcomes),
+                    ]:
                         if median is not None:
                             assert count.value is not None and count.value >= count.limit
     return seen
@@ -179,6 +182,7 @@ def equations(meanings, pub: queries.Publication, content_links: bool = False) -
                     eq(key, [("pp", code, s, e, cons, dim, g) for g in groups(dim)])
         if kind == "reg" and "registration" in pub.kinds:
             eq(key, [("ev", key[1], "registration", None, pub.first, pub.today)])
+
     def sums(left, right):  # Σ left = Σ right
         row: dict[tuple, int] = defaultdict(int)
         for k in left:

@@ -95,7 +95,9 @@ def _real_sources():
             "idea",
             "Ideas",
             lambda: select(
-                Idea.author_id.label("user_id"), Idea.created_at.label("occurred_at"), Idea.consultation_id.label("consultation_id")
+                Idea.author_id.label("user_id"),
+                Idea.created_at.label("occurred_at"),
+                Idea.consultation_id.label("consultation_id"),
             ),
         ),
         ActivitySource(
@@ -210,7 +212,9 @@ def consultation_town(town, geography, content_sources):
     ]
     ideas = []
     for i, (status, response_status) in enumerate(statuses * 2):
-        idea = make_idea(bus, town[i * 3], status=status, title=f"Idea {i} <script>alert(1)</script>", response_status=response_status)
+        idea = make_idea(
+            bus, town[i * 3], status=status, title=f"Idea {i} <script>alert(1)</script>", response_status=response_status
+        )
         idea.created_at = now - timedelta(days=rng.uniform(0, 6.5))
         ideas.append(idea)
     for n, idea in enumerate(ideas):
