@@ -230,3 +230,46 @@ def consultation_town(town, geography, content_sources):
         add_decision(outcome, now - timedelta(days=rng.uniform(1, 50)), hours=1 + i % 9, subject_id=i + 1)
     db.session.commit()
     return {"bus": bus, "parks": parks, "ideas": ideas}
+
+
+def add_demo_content(seed: int = 5) -> str:
+    """Content on top of ``flask seed demo`` as the consultations, ideas and moderation seeders
+    are expected to add it (a consultation with every kind of question answered by about a
+    quarter of the residents, fifteen ideas with supports, a hundred and forty decisions).
+    Returns the consultation's slug."""
+    from civic.areas.models import Area, AreaLevel
+    from civic.consultations.models import SCALE_POINTS
+    from civic.ideas.models import Support
+    from tests.factories import make_consultation, make_idea
+
+    rng = random.Random(seed)
+    now = utcnow()
+    authority = db.session.execute(select(Area).where(Area.level == AreaLevel.AUTHORITY)).scalars().first()
+    people = list(db.session.execute(select(User).where(User.email.like("resident%")).order_by(User.id)).scalars())
+    consultation = make_consultation([authority], slug="town-centre", title="Town centre plan", questions=4, collects_ideas=True)
+    single, multiple, scale, text = consultation.questions
+    for person in people:
+        if rng.random() < 0.25:
+            choices = {
+                single: rng.choices(single.options, weights=[10, 5, 0.2])[0],
+                multiple: rng.sample(multiple.options, rng.choice([1, 2])),
+                scale: rng.choices([k for k, _ in SCALE_POINTS], weights=[30, 25, 10, 8, 3, 0.5])[0],
+            }
+            if rng.random() < 0.5:
+                choices[text] = "Free text that must never reach a dashboard"
+            add_response(consultation, person, now - timedelta(days=rng.uniform(0, 6.9)), choices)
+    db.session.commit()
+    statuses = ["published"] * 12 + ["pending", "hidden", "rejected"]
+    ideas = []
+    for i, status in enumerate(statuses):
+        ideas.append(
+            make_idea(consultation, people[i], status=status, title=f"Idea {i}", response_status="accepted" if i < 2 else None)
+        )
+    for n, idea in enumerate(ideas):
+        for person in rng.sample(people, max(0, 120 - 15 * n)):
+            db.session.add(Support(idea_id=idea.id, user_id=person.id, created_at=now - timedelta(days=rng.uniform(0, 6))))
+    for i in range(140):
+        outcome = rng.choices(["approve", "reject", "hide", "restore"], weights=[60, 8, 6, 1])[0]
+        add_decision(outcome, now - timedelta(days=rng.uniform(1, 100)), hours=rng.uniform(0.2, 40), subject_id=i)
+    db.session.commit()
+    return consultation.slug

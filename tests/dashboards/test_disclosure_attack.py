@@ -109,3 +109,27 @@ def test_the_attacker_does_find_small_results_when_only_primary_suppression_is_a
     fixed = attacker.fixed_suppressed(meanings, attacker.equations(meanings, pub, content_links=True))
     kinds = {k[0] for k in fixed}
     assert {"qo", "mod"} <= kinds, kinds  # an option below 10 from the question total; an outcome from all decisions
+
+
+def test_PV04_the_demo_with_content_shows_every_new_figure_and_gives_nothing_away(app, content_sources):
+    """What ``flask seed demo`` will show once the consultations, ideas and moderation seeders add
+    their content: every new figure has published numbers and some suppressed cells, and the
+    attacker recovers none of them."""
+    from tests.dashboards.conftest import add_demo_content
+
+    run_demo_seed()
+    slug = add_demo_content()
+    pub = queries.build_publication()
+    content = queries.consultation_content(pub, slug)
+    published = lambda cells: [c for c in cells if c.value]  # noqa: E731
+    for q in content.questions:
+        if q.options:
+            assert published(o.count for o in q.options), q.text
+    assert any(o.count.value is None for q in content.questions for o in q.options)
+    assert published(r.count for r in content.idea_statuses) and any(r.count.value is None for r in content.idea_statuses)
+    assert len(content.top_ideas) == 5 and all(t.supports.value for t in content.top_ideas)
+    mod = queries.moderation(pub, pub.window("90d"))
+    assert published(r.decisions for r in mod.outcomes) and any(r.decisions.value is None for r in mod.outcomes)
+    assert mod.median_seconds is not None
+    meanings = attacker.collect(pub)
+    assert attacker.fixed_suppressed(meanings, attacker.equations(meanings, pub, content_links=True)) == []
