@@ -12,6 +12,7 @@ from civic.accounts.models import User
 from civic.core.models import utcnow
 from civic.dashboards import lookups
 from civic.dashboards.metrics import ACTIVITY_SOURCES, ActivitySource, register_activity_source
+from civic.dashboards.sources import register_content_sources
 from civic.extensions import db
 from tests.factories import make_user
 
@@ -73,68 +74,15 @@ def town(geography):
 
 # --- Consultation content: real sources over the consultations and ideas tables -----------------
 #
-# The consultations and ideas domains register these sources and the consultation lookup from their
-# own packages; the dashboards' tests register the same shapes here, over the models in main.
-
-
-def _real_sources():
-    from civic.consultations.models import Response
-    from civic.ideas.models import Comment, Idea, Support
-
-    return [
-        ActivitySource(
-            "response",
-            "Consultation responses",
-            lambda: select(
-                Response.user_id.label("user_id"),
-                Response.submitted_at.label("occurred_at"),
-                Response.consultation_id.label("consultation_id"),
-            ).where(Response.submitted_at.is_not(None)),
-        ),
-        ActivitySource(
-            "idea",
-            "Ideas",
-            lambda: select(
-                Idea.author_id.label("user_id"),
-                Idea.created_at.label("occurred_at"),
-                Idea.consultation_id.label("consultation_id"),
-            ),
-        ),
-        ActivitySource(
-            "support",
-            "Supports",
-            lambda: select(
-                Support.user_id.label("user_id"),
-                Support.created_at.label("occurred_at"),
-                Idea.consultation_id.label("consultation_id"),
-            ).join(Idea, Idea.id == Support.idea_id),
-        ),
-        ActivitySource(
-            "comment",
-            "Comments",
-            lambda: select(
-                Comment.author_id.label("user_id"),
-                Comment.created_at.label("occurred_at"),
-                Idea.consultation_id.label("consultation_id"),
-            ).join(Idea, Idea.id == Comment.idea_id),
-        ),
-    ]
-
-
-def _consultation_refs():
-    from civic.consultations.models import Consultation
-
-    rows = db.session.execute(select(Consultation.id, Consultation.slug, Consultation.title)).all()
-    return [lookups.ConsultationRef(r.id, r.slug, r.title) for r in rows]
+# The consultations and ideas domains register their sources and the consultation lookup from their
+# own packages; the dashboards' tests register the reference shapes (civic/dashboards/sources.py).
 
 
 @pytest.fixture
 def content_sources():
     """Register the four content sources and the lookup of the consultations table."""
     saved = dict(ACTIVITY_SOURCES)
-    for source in _real_sources():
-        register_activity_source(source)
-    lookups.set_consultation_lookup(_consultation_refs)
+    register_content_sources()
     yield
     ACTIVITY_SOURCES.clear()
     ACTIVITY_SOURCES.update(saved)
