@@ -166,9 +166,8 @@ def _measure(args) -> None:
     app = create_app()
     register_content_sources()
     with app.app_context():
-        print(
-            f"residents {args.residents:,}, supports {args.supports:,}, responses {args.responses:,}, consultations {args.consultations}"
-        )
+        print(f"residents {args.residents:,}, supports {args.supports:,}, responses {args.responses:,}")
+        print(f"consultations {args.consultations}, wards {args.wards}, boroughs {args.boroughs}")
 
         def raw():
             # The floor: one grouped count per source and ward and day, done by PostgreSQL.

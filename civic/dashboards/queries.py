@@ -1032,6 +1032,11 @@ def current_publication() -> Publication:
 
     max_age = current_app.config.get("DASHBOARD_MAX_AGE_SECONDS", 60)
     store = current_app.extensions.setdefault("civic_dashboards", {})
+    if current_app.config.get("DASHBOARD_STORED_PUBLICATION"):
+        stored = _stored_publication(store, max_age)
+        if stored is not None:
+            return stored
+        # No stored publication, or the worker has stopped: build here, as without a worker.
 
     def fresh(pub) -> bool:
         return pub is not None and max_age > 0 and (utcnow() - pub.built_at).total_seconds() < max_age
@@ -1050,6 +1055,39 @@ def current_publication() -> Publication:
             store["publication"] = cached
             store["derived"] = {}
         return cached
+    finally:
+        _REBUILD_LOCK.release()
+
+
+# How often an app server asks whether a newer stored publication exists (one small query).
+STORED_CHECK_SECONDS = 5
+
+
+def _stored_publication(store: dict, max_age: int) -> Publication | None:
+    """The newest publication stored by ``flask dashboards refresh``, loaded once per app server
+    and swapped in when a newer one appears (by one thread; the others keep the previous one).
+    None when there is none younger than five times the maximum age (the worker has stopped)."""
+    from civic.dashboards import store as stored
+
+    now = utcnow()
+    cached_pub = store.get("publication")
+    checked = store.get("stored_checked_at")
+    if cached_pub is not None and checked is not None and (now - checked).total_seconds() < STORED_CHECK_SECONDS:
+        return cached_pub
+    if not _REBUILD_LOCK.acquire(blocking=cached_pub is None):
+        return cached_pub
+    try:
+        store["stored_checked_at"] = now
+        newest = stored.newest_built_at()
+        if newest is None or (now - _as_utc(newest)).total_seconds() > 5 * max(max_age, 1):
+            store.pop("stored_checked_at", None)
+            return None
+        cached_pub = store.get("publication")
+        if cached_pub is None or _as_utc(newest) > _as_utc(cached_pub.built_at):
+            cached_pub = stored.load_newest()
+            store["publication"] = cached_pub
+            store["derived"] = {}
+        return cached_pub
     finally:
         _REBUILD_LOCK.release()
 

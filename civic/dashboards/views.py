@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
+import click
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -15,8 +17,9 @@ from civic.dashboards import figures, lookups, queries
 from civic.dashboards.forms import FilterForm
 from civic.dashboards.metrics import PERIODS
 from civic.dashboards.permissions import default_area_code
+from civic.extensions import db
 
-bp = Blueprint("dashboards", __name__, url_prefix="/dashboard")
+bp = Blueprint("dashboards", __name__, url_prefix="/dashboard", cli_group="dashboards")
 NAVIGATION.append(NavItem("Dashboards", "dashboards.overview", Permission.DASHBOARDS_DASHBOARD_VIEW, prefixes=("dashboards.",)))
 
 LEVEL_ORDER = {AreaLevel.AUTHORITY: 0, AreaLevel.DISTRICT: 1, AreaLevel.WARD: 2}
@@ -260,3 +263,29 @@ def download(table: str):
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"},
     )
+
+
+# --- The refresh worker -------------------------------------------------------------------------
+
+
+@bp.cli.command("refresh")
+@click.option("--loop", is_flag=True, help="Keep refreshing (every --every seconds) until stopped.")
+@click.option("--every", type=int, default=None, help="Seconds between builds (default: DASHBOARD_MAX_AGE_SECONDS / 2).")
+def refresh(loop: bool, every: int | None):
+    """Build the dashboards' publication and store it for every app server to read."""
+    from flask import current_app
+
+    from civic.core.models import utcnow
+    from civic.dashboards import store
+
+    every = every or max(5, current_app.config.get("DASHBOARD_MAX_AGE_SECONDS", 60) // 2)
+    while True:
+        started = time.monotonic()
+        pub = queries.build_publication(utcnow())
+        store.store(pub)
+        took = time.monotonic() - started
+        click.echo(f"dashboards: publication of {len(pub.cells):,} cells stored in {took:.1f} s")
+        if not loop:
+            return
+        db.session.remove()
+        time.sleep(max(0.0, every - took))
