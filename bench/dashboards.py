@@ -12,6 +12,7 @@ raw rows), each stage of ``build_publication``, and a warm page slice. Prints on
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import subprocess
@@ -159,7 +160,7 @@ def _measure(args) -> None:
 
     from civic import create_app
     from civic.core import disclosure
-    from civic.dashboards import metrics, queries
+    from civic.dashboards import metrics, queries, store, views
     from civic.dashboards.sources import register_content_sources
     from civic.extensions import db
 
@@ -206,12 +207,18 @@ def _measure(args) -> None:
         print(f"  attack rounds {len(rounds)}, parts with small cells {len(parts)}; the slowest:")
         for seconds, size, n, example in sorted(parts, reverse=True)[:4]:
             print(f"    {1000 * seconds:8.0f} ms  {size:8,} cells  {n:4} rounds  e.g. {example}")
-        pub = queries.build_publication()
+        pub = queries.publish(counted, datetime.now(UTC), cells)
         area = next(a for a in pub.areas.values() if a.parent_code is None)
         busiest = pub.consultations[0]
         _timed("warm slice: overview (authority, 90 days)", lambda: queries.dashboard(pub, queries.Filters(area, "90d")))
-        _timed("warm slice: a consultation", lambda: queries.dashboard(pub, queries.Filters(area, "90d", busiest)))
-        print(f"  published cells {len(cells):,}")
+        board = _timed("warm slice: a consultation", lambda: queries.dashboard(pub, queries.Filters(area, "90d", busiest)))
+        with app.test_request_context():
+            charts = _timed("figures of that page (once per publication)", lambda: views._charts(board))
+        biggest = max(len(json.dumps(c.data)) for c in charts.values())
+        print(f"  published cells {len(cells):,}; largest figure JSON {biggest / 1024:.0f} KB")
+        payload = _timed("stored publication: dumps", lambda: store.dumps(pub))
+        print(f"  stored size {len(payload) / 1e6:.1f} MB compressed")
+        _timed("stored publication: loads (an app server swapping it in)", lambda: store.loads(payload))
 
 
 if __name__ == "__main__":

@@ -194,10 +194,16 @@ def _load_baselines(areas: dict[str, AreaInfo]) -> dict[str, dict[tuple[str, str
 def build_publication(now: datetime | None = None) -> Publication:
     """Count and protect every cell the dashboards can show. A fixed number of queries."""
     now = now or utcnow()
-    counted = count_cells(now)
-    cells = protect_linked(
-        counted.values, counted.relations, counted.published, cost=_cost, limit=counted.limit, zero_is_small=True
-    )
+    return publish(count_cells(now), now)
+
+
+def publish(counted: Counted, now: datetime, cells: dict[tuple, Protected] | None = None) -> Publication:
+    """The publication of counted cells: all of them through ``protect_linked`` at once (or the
+    result of that call, when the caller has made it)."""
+    if cells is None:
+        cells = protect_linked(
+            counted.values, counted.relations, counted.published, cost=_cost, limit=counted.limit, zero_is_small=True
+        )
     return Publication(
         built_at=now,
         today=counted.today,
