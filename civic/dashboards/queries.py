@@ -595,7 +595,12 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int) -> _Co
             continue
         chosen = answers[(slug, row.question_id)][row.response_id]
         if shape.kind == QuestionKind.MULTIPLE_CHOICE or not chosen:
-            chosen.add(choice)  # one answer per response for the other kinds (the first one read)
+            chosen.add(choice)
+        else:  # one answer per response for the other kinds: the first in the question's order
+            order = [k for k, _ in shape.options]
+            first = min((*chosen, choice), key=lambda k: order.index(k) if k in order else -1)
+            chosen.clear()
+            chosen.add(first)
 
     statuses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     idea_slug: dict[int, str] = {}
