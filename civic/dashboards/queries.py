@@ -969,7 +969,9 @@ class ConsultationContent:
 def consultation_content(pub, slug: str) -> ConsultationContent:
     shape = pub.content.get(slug, ContentShape())
     questions = []
-    responses = pub.cells.get(("res", slug), Protected(0, pub.limit))
+    # A consultation with no questions (or no ideas) has no such cells: nothing is counted, and
+    # nothing unprotected is shown (a bare zero would bypass the disclosure control).
+    responses = pub.cells.get(("res", slug), Protected(None, pub.limit))
     for n, q in enumerate(shape.questions, start=1):
         answered = pub.get(("qa", slug, q.id))
         options = []
@@ -985,7 +987,7 @@ def consultation_content(pub, slug: str) -> ConsultationContent:
     top = [TopIdea(idea, title, pub.get(("sup", slug, idea))) for idea, title in shape.top_ideas]
     # Most supported first among those shown; the withheld ones after, in a fixed order.
     top.sort(key=lambda t: (t.supports.value is None, -(t.supports.value or 0), t.id))
-    return ConsultationContent(responses, questions, ideas or Protected(0, pub.limit), statuses, top)
+    return ConsultationContent(responses, questions, ideas or Protected(None, pub.limit), statuses, top)
 
 
 @dataclass(frozen=True)

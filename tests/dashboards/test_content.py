@@ -187,3 +187,11 @@ def test_queries_do_not_grow_with_questions_ideas_or_supports(app, geography, co
     add(questions=8, ideas=3)
     large = _statements(queries.build_publication)
     assert small == large <= 12
+
+
+def test_a_consultation_with_nothing_yet_shows_no_bare_zero(app, geography, content_sources, crowd):
+    make_consultation([geography.authority], slug="empty")
+    pub, content = _content("empty")
+    assert content.questions == [] and content.idea_statuses == [] and content.top_ideas == []
+    assert content.ideas.value is None and content.responses.value is None
+    assert all(key[1] != "empty" for key in pub.cells if key[0] in ("res", "ideas", "is"))
