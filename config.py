@@ -190,6 +190,9 @@ class Config:
         self.MODERATION_REPORT_THRESHOLD = env("MODERATION_REPORT_THRESHOLD", 3, int)
         # Dashboard figures are rebuilt when older than this (the freshness promise: a minute).
         self.DASHBOARD_MAX_AGE_SECONDS = env("DASHBOARD_MAX_AGE_SECONDS", 60, int)
+        # Read the publication that `flask dashboards refresh --loop` stores, instead of each
+        # app server building its own (civic/dashboards/store.py).
+        self.DASHBOARD_STORED_PUBLICATION = env("DASHBOARD_STORED_PUBLICATION", False, bool)
 
         self.LOG_LEVEL = env("LOG_LEVEL", "INFO")
 

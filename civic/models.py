@@ -13,5 +13,6 @@ from civic.consultations.models import (  # noqa: F401
 )
 from civic.core.audit import AuditEvent  # noqa: F401
 from civic.core.mail import OutboundEmail  # noqa: F401
+from civic.dashboards.models import StoredPublication  # noqa: F401
 from civic.ideas.models import Comment, Idea, IdeaCollection, Support  # noqa: F401
 from civic.moderation.models import Decision, Report  # noqa: F401

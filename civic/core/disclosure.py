@@ -152,32 +152,89 @@ def protect_linked(
     floor = 0 if zero_is_small else 1
     primary = {i for i in range(len(keys)) if shown[i] and floor <= value[i] < limit and (value[i] or zero_is_small)}
     secondary: set[int] = set()
-    while True:
-        exposed, lo, hi = _attack(value, shown, primary, secondary, rels, member_of, limit, floor)
-        if not exposed:
-            break
-        # Small cells first: a withheld cell is usually exposed only through a small one, and
-        # protecting the small one protects it too (this avoids withholding more than needed).
-        small = sorted(c for c in exposed if c in primary)
-        added: set[int] = set()
-        for cell in small or sorted(exposed):
-            partner = _partner(cell, exposed[cell], shown, value, primary | secondary, added, rels, member_of, rank)
-            if partner is None:
-                raise RuntimeError(f"cannot protect {keys[cell]!r}: no published cell left to withhold beside it")
-            added.add(partner)
-        secondary |= added
+    hi: dict[int, int] = {}
+    # Cells that no chain of relations links are independent: an attack on one part tells the
+    # attacker nothing about another, and a partner is always chosen inside the part (it shares
+    # a relation with the exposed cell). So each connected part is protected on its own, with
+    # exactly the rounds it needs, and the result is the same as protecting all at once (see
+    # tests/core/test_disclosure.py): only the work shrinks, from rounds x every cell to the
+    # rounds of each part x its own cells.
+    for part, part_rels in _components(len(keys), rels, member_of):
+        if not any(i in primary for i in part):
+            continue
+        part_secondary, part_hi = _protect_part(part, part_rels, rels, value, shown, primary, rank, keys, limit, floor)
+        secondary |= part_secondary
+        hi.update(part_hi)
 
     out: dict[Key, Protected] = {}
     for i, k in enumerate(keys):
         if not shown[i]:
             continue
-        if i in primary and not (value[i] == 0 and hi[i] == 0):  # a zero already given away is shown
+        if i in primary and not (value[i] == 0 and hi.get(i) == 0):  # a zero already given away is shown
             out[k] = Protected(None, limit)
         elif i in secondary:
             out[k] = Protected(None, limit, secondary=True)
         else:
             out[k] = Protected(value[i], limit)
     return out
+
+
+def _components(size: int, rels, member_of) -> list[tuple[list[int], list[int]]]:
+    """The connected parts of the cells under the relations: (cells, relation indices), each
+    in increasing order."""
+    seen = [False] * size
+    parts = []
+    for start in range(size):
+        if seen[start]:
+            continue
+        seen[start] = True
+        cells, part_rels, stack, rel_seen = [], set(), [start], set()
+        while stack:
+            c = stack.pop()
+            cells.append(c)
+            for r in member_of[c]:
+                if r in rel_seen:
+                    continue
+                rel_seen.add(r)
+                part_rels.add(r)
+                t, members = rels[r]
+                for m in (t, *members):
+                    if not seen[m]:
+                        seen[m] = True
+                        stack.append(m)
+        parts.append((sorted(cells), sorted(part_rels)))
+    return parts
+
+
+def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, limit, floor):
+    """The secondary suppression of one connected part, and the final upper bound of each of its
+    cells (in global indices). Local indices keep the global order, so ties break as globally."""
+    local = {g: i for i, g in enumerate(cells)}
+    l_value = [value[g] for g in cells]
+    l_shown = [shown[g] for g in cells]
+    l_primary = {local[g] for g in cells if g in primary}
+    l_rels = [(local[rels[r][0]], tuple(local[m] for m in rels[r][1])) for r in part_rels]
+    l_member_of: list[list[int]] = [[] for _ in cells]
+    for r, (t, members) in enumerate(l_rels):
+        for m in (t, *members):
+            l_member_of[m].append(r)
+    l_rank = [(*rank[g][:2], g, i) for i, g in enumerate(cells)]
+    l_secondary: set[int] = set()
+    while True:
+        exposed, lo, hi = _attack(l_value, l_shown, l_primary, l_secondary, l_rels, l_member_of, limit, floor)
+        if not exposed:
+            break
+        # Small cells first: a withheld cell is usually exposed only through a small one, and
+        # protecting the small one protects it too (this avoids withholding more than needed).
+        small = sorted(c for c in exposed if c in l_primary)
+        added: set[int] = set()
+        for cell in small or sorted(exposed):
+            partner = _partner(cell, exposed[cell], l_shown, l_value, l_primary | l_secondary, added, l_rels, l_member_of, l_rank)
+            if partner is None:
+                raise RuntimeError(f"cannot protect {keys[cells[cell]]!r}: no published cell left to withhold beside it")
+            added.add(partner)
+        l_secondary |= added
+    return {cells[i] for i in l_secondary}, {cells[i]: hi[i] for i in range(len(cells))}
 
 
 def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1):
@@ -255,7 +312,7 @@ def _partner(cell, via, shown, value, suppressed, added, rels, member_of, rank) 
                 elif value[m] > 0:
                     candidates.append(rank[m])
         if candidates:
-            return min(candidates)[2]
+            return min(candidates)[-1]
         if not levels:
             following = [r for c in next_cells for r in member_of[c] if r not in seen_rel]
             next_cells = []

@@ -6,15 +6,28 @@ never as a number, so the figure JSON in the page holds nothing the tables do no
 
 from __future__ import annotations
 
+from html import escape
+
 import plotly.graph_objects as go
 
 from civic.areas.figures import PALETTE
-from civic.dashboards.queries import DimensionTable, FunnelStep, Series, WardRow
+from civic.consultations.models import QuestionKind
+from civic.dashboards.queries import (
+    DimensionTable,
+    FunnelStep,
+    IdeaStatusRow,
+    Moderation,
+    QuestionResult,
+    Series,
+    TopIdea,
+    WardRow,
+)
 
 FONT = {"family": "arial, sans-serif", "size": 14, "color": "#0b0c0c"}
 PARTICIPANT_COLOUR = PALETTE[0]
 CENSUS_COLOUR = PALETTE[1]
 WITHHELD_COLOUR = "#b1b4b6"
+MODERATION_COLOUR = "#4c2c92"  # GOV.UK purple: 3:1 or more against white, like the palette colours used
 # Sequential, colour-blind-safe (light to dark blue), for bands of rates on the map.
 BAND_COLOURS = ["#c6dbef", "#6baed6", "#2171b5", "#08306b"]
 
@@ -207,7 +220,115 @@ def funnel(steps: list[FunnelStep]) -> go.Figure:
     return _layout(fig, "From registering to taking part", height=320, margin={"l": 200, "r": 20, "t": 60, "b": 40})
 
 
+def _text(value: str) -> str:
+    """Text from residents or officers, for Plotly: its markup is escaped (Plotly reads a few tags)."""
+    return escape(value, quote=False)
+
+
+def _hbars(labels, cells, title: str, axis: str, colour: str = PARTICIPANT_COLOUR, height: int | None = None) -> go.Figure:
+    """Horizontal bars in the order given, a withheld count drawn as a gap with its label."""
+    fig = go.Figure(
+        go.Bar(
+            x=[c.value for c in cells],
+            y=[_text(label) for label in labels],
+            orientation="h",
+            marker={"color": colour},
+            text=[c.label for c in cells],
+            textposition="outside",
+            hovertemplate="%{y}: %{text}<extra></extra>",
+            name=axis,
+        )
+    )
+    return _layout(
+        fig,
+        title,
+        xaxis={"title": {"text": axis}, "rangemode": "tozero", "gridcolor": "#e5e5e5"},
+        yaxis={"autorange": "reversed", "automargin": True},
+        height=height or max(260, 40 * len(labels) + 120),
+        margin={"l": 200, "r": 80, "t": 60, "b": 60},
+    )
+
+
+def question_results(question: QuestionResult) -> go.Figure:
+    """Responses per option or scale point of one question (never free text)."""
+    return _hbars(
+        [o.label for o in question.options],
+        [o.count for o in question.options],
+        f"Question {question.number}: responses per {'point of the scale' if question.kind == QuestionKind.SCALE else 'option'}",
+        "Responses",
+    )
+
+
+def idea_statuses(rows: list[IdeaStatusRow]) -> go.Figure:
+    return _hbars([r.label for r in rows], [r.count for r in rows], "Ideas by status", "Ideas", PALETTE[5])
+
+
+def top_ideas(ideas: list[TopIdea]) -> go.Figure:
+    return _hbars([t.title for t in ideas], [t.supports for t in ideas], "Most supported ideas", "Supports", PALETTE[2])
+
+
+def moderation(mod: Moderation) -> go.Figure:
+    labels = [r.label for r in mod.outcomes]
+    return _hbars(labels, [r.decisions for r in mod.outcomes], "Moderation decisions by outcome", "Decisions", MODERATION_COLOUR)
+
+
 # --- One-line summaries (the text alternative of each chart) ----------------------------------
+
+
+def duration(seconds: float | None) -> str:
+    """A time to decision in words: minutes under an hour, hours under two days, else days."""
+    if seconds is None:
+        return "withheld"
+    if seconds < 3600:
+        minutes = round(seconds / 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _most(rows, value, label) -> str | None:
+    shown = [r for r in rows if value(r).value]
+    if not shown:
+        return None
+    top = max(shown, key=lambda r: value(r).value)
+    return f"{label(top)} ({value(top).label})"
+
+
+def summary_question(question: QuestionResult) -> str:
+    if question.kind == QuestionKind.FREE_TEXT:
+        return f"Question {question.number}: {question.answered.label} answered in their own words (not shown on dashboards)."
+    most = _most(question.options, lambda o: o.count, lambda o: o.label)
+    text = f"Question {question.number}: {question.answered.label} answered"
+    if most:
+        text += f"; the most chosen was {most}"
+        top = max((o for o in question.options if o.count.value), key=lambda o: o.count.value)
+        if top.share is not None:
+            text += f", {top.share:g}% of those who answered"
+    else:
+        text += "; the counts per option are withheld because they are small"
+    return text + "."
+
+
+def summary_idea_statuses(rows: list[IdeaStatusRow], total) -> str:
+    most = _most(rows, lambda r: r.count, lambda r: r.label.lower())
+    text = f"{total.label} ideas"
+    return text + (f"; the largest group: {most}." if most else "; the numbers per status are withheld because they are small.")
+
+
+def summary_top_ideas(ideas: list[TopIdea]) -> str:
+    if not ideas:
+        return "No ideas have been published yet."
+    first = ideas[0]
+    return f"The most supported idea shown is “{first.title}” with {first.supports.label} supports, of {len(ideas)} listed."
+
+
+def summary_moderation(mod: Moderation) -> str:
+    text = f"{mod.total.label} decisions"
+    most = _most(mod.outcomes, lambda r: r.decisions, lambda r: r.label.lower())
+    if most:
+        text += f", most often {most}"
+    return text + f"; median time to decision {duration(mod.median_seconds)}."
 
 
 def _day(d) -> str:

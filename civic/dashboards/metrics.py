@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Integer, Select, cast, exists, literal, null, select, union_all
+from sqlalchemy import Integer, Select, case, cast, exists, func, literal, null, select, union_all
 
 from civic.accounts.demographics import DIMENSIONS, PREFER_NOT_TO_SAY
 from civic.accounts.models import User, UserRole
@@ -180,3 +180,125 @@ PERIODS: dict[str, Period] = {
     )
 }
 DEFAULT_PERIOD = "90d"
+
+
+# --- Consultation content and moderation --------------------------------------------------------
+#
+# * **Response** (for results): a submitted response (``submitted_at`` set, on or before today) by
+#   a registered resident, to a consultation the dashboards know. Responses from deleted accounts
+#   or people with no home ward are left out, as everywhere else, so the results add up to the
+#   consultation's published response count.
+# * **Result of a question**: per option (single or multiple choice) or scale point, the number of
+#   those responses that chose it; and the number that answered the question at all. Free text is
+#   never read here: only whether it was answered.
+# * **Idea by status**: an idea by a registered resident, created on or before today, in one of
+#   IDEA_STATUSES (withdrawn first, then its moderation status, then the council's response).
+# * **Support of an idea**: a support by a registered resident, on or before today.
+# * **Moderation decision**: a ``Decision`` row, on the London day of ``decided_at``; its time to
+#   decision is ``decided_at - submitted_at``.
+
+
+def submitted_answers() -> Select:
+    """Each answer of each submitted response: who, which consultation, when, what (no free text)."""
+    from civic.consultations.models import Answer, Question, QuestionKind, Response
+
+    value = case(
+        (Question.kind == QuestionKind.FREE_TEXT.value, case((func.length(Answer.value) > 0, literal("answered")), else_=null())),
+        else_=Answer.value,
+    )
+    return (
+        select(
+            Response.id.label("response_id"),
+            Response.user_id,
+            Response.consultation_id,
+            Response.submitted_at,
+            Answer.question_id,
+            Answer.option_id,
+            value.label("value"),
+        )
+        .join(Answer, Answer.response_id == Response.id)
+        .join(Question, Question.id == Answer.question_id)
+        .where(Response.submitted_at.is_not(None), Response.user_id.is_not(None))
+    )
+
+
+def submitted_responses() -> Select:
+    """Submitted responses (also those without answers): user, consultation, when."""
+    from civic.consultations.models import Response
+
+    return select(Response.user_id, Response.consultation_id, Response.submitted_at).where(
+        Response.submitted_at.is_not(None), Response.user_id.is_not(None)
+    )
+
+
+def questions() -> Select:
+    """Questions with their options (one row per option; option columns NULL when it has none)."""
+    from civic.consultations.models import Question, QuestionOption
+
+    return (
+        select(
+            Question.id,
+            Question.consultation_id,
+            Question.position,
+            Question.kind,
+            Question.text,
+            QuestionOption.id.label("option_id"),
+            QuestionOption.position.label("option_position"),
+            QuestionOption.label.label("option_label"),
+        )
+        .outerjoin(QuestionOption, QuestionOption.question_id == Question.id)
+        .order_by(Question.consultation_id, Question.position, QuestionOption.position)
+    )
+
+
+IDEA_STATUSES: tuple[tuple[str, str], ...] = (
+    ("published", "Published, no response yet"),
+    ("under_consideration", "Under consideration"),
+    ("accepted", "Accepted"),
+    ("implemented", "Implemented"),
+    ("not_taken_forward", "Not taken forward"),
+    ("pending", "Awaiting moderation"),
+    ("hidden", "Hidden by moderators"),
+    ("rejected", "Rejected by moderators"),
+    ("withdrawn", "Withdrawn by the author"),
+)
+
+
+def idea_status_of(status: str, response_status: str | None, withdrawn: bool) -> str:
+    """The one status an idea is counted under (a key of IDEA_STATUSES)."""
+    known = {k for k, _ in IDEA_STATUSES}
+    if withdrawn:
+        return "withdrawn"
+    if status == "published":
+        return response_status if response_status in known else "published"
+    return status if status in known else "pending"
+
+
+def ideas() -> Select:
+    from civic.ideas.models import Idea
+
+    return select(
+        Idea.id,
+        Idea.consultation_id,
+        Idea.author_id,
+        Idea.title,
+        Idea.status,
+        Idea.response_status,
+        Idea.withdrawn_at.is_not(None).label("withdrawn"),
+        Idea.created_at,
+    )
+
+
+def supports() -> Select:
+    from civic.ideas.models import Support
+
+    return select(Support.idea_id, Support.user_id, Support.created_at).where(Support.user_id.is_not(None))
+
+
+def decisions() -> Select:
+    from civic.moderation.models import Decision
+
+    return select(Decision.outcome, Decision.submitted_at, Decision.decided_at)
+
+
+TOP_IDEAS = 5

@@ -14,7 +14,16 @@ Cell keys (dates are ordinals, so that keys are plain JSON):
   ``start..end`` (a day when ``start == end``); consultation ``None`` means all of them, ``"-"``
   (never published) the activities that belong to no consultation;
 * ``("pp", area, start, end, consultation, dimension, group)``: active participants in the window,
-  in a demographic group (``dimension`` and ``group`` None for the total).
+  in a demographic group (``dimension`` and ``group`` None for the total);
+* ``("res", consultation)``: submitted responses (for results); ``("qa"|"qs", consultation,
+  question)``: responses that answered / skipped it; ``("qo"|"qn", consultation, question,
+  option)``: responses that chose / (multiple choice) did not choose an option or scale point;
+* ``("ideas", consultation)``, ``("is", consultation, status)``: ideas, by status;
+  ``("sup", consultation, idea)``: supports of an idea (published for the top ideas only);
+* ``("mod", start, end, outcome)``: moderation decisions (``outcome`` None for all of them).
+
+Results, ideas and supports are of the whole consultation (every area, since it opened); the
+moderation figures are of the whole site. Neither changes with the area filter.
 """
 
 from __future__ import annotations
@@ -29,10 +38,11 @@ from sqlalchemy import select
 
 from civic.accounts.demographics import DIMENSIONS
 from civic.areas.models import Area, AreaBaseline, AreaLevel
+from civic.consultations.models import SCALE_POINTS, QuestionKind
 from civic.core.disclosure import Protected, protect_linked, share, threshold
 from civic.core.models import utcnow
 from civic.core.templating import LONDON
-from civic.dashboards import lookups
+from civic.dashboards import lookups, metrics
 from civic.dashboards.metrics import (
     ACTIVITY_SOURCES,
     DIMENSION_TITLES,
@@ -46,12 +56,30 @@ from civic.dashboards.metrics import (
     registered_people,
 )
 from civic.extensions import db
+from civic.moderation.models import DecisionOutcome
 
 ALL = None  # the consultation coordinate meaning "every consultation"
 NO_CONSULTATION = "-"
 
 
 # --- The publication --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionShape:
+    id: int
+    position: int
+    kind: str
+    text: str
+    options: tuple[tuple[int | str, str], ...]  # (option id or scale key, label)
+
+
+@dataclass(frozen=True)
+class ContentShape:
+    """What a consultation's content cells are about (no counts): its questions and top ideas."""
+
+    questions: tuple[QuestionShape, ...] = ()
+    top_ideas: tuple[tuple[int, str], ...] = ()  # (idea id, title), most supported first
 
 
 @dataclass(frozen=True)
@@ -81,6 +109,8 @@ class Publication:
     consultation_kinds: tuple[str, ...]  # kinds whose activities belong to consultations
     consultations: tuple[lookups.ConsultationRef, ...]
     limit: int = 10
+    content: dict[str, ContentShape] = field(default_factory=dict)  # per consultation slug
+    medians: dict[tuple, float] = field(default_factory=dict)  # (start, end, outcome) -> seconds
 
     def get(self, key: tuple) -> Protected:
         """The one way a number leaves the publication: already through disclosure control."""
@@ -164,10 +194,16 @@ def _load_baselines(areas: dict[str, AreaInfo]) -> dict[str, dict[tuple[str, str
 def build_publication(now: datetime | None = None) -> Publication:
     """Count and protect every cell the dashboards can show. A fixed number of queries."""
     now = now or utcnow()
-    counted = count_cells(now)
-    cells = protect_linked(
-        counted.values, counted.relations, counted.published, cost=_cost, limit=counted.limit, zero_is_small=True
-    )
+    return publish(count_cells(now), now)
+
+
+def publish(counted: Counted, now: datetime, cells: dict[tuple, Protected] | None = None) -> Publication:
+    """The publication of counted cells: all of them through ``protect_linked`` at once (or the
+    result of that call, when the caller has made it)."""
+    if cells is None:
+        cells = protect_linked(
+            counted.values, counted.relations, counted.published, cost=_cost, limit=counted.limit, zero_is_small=True
+        )
     return Publication(
         built_at=now,
         today=counted.today,
@@ -179,6 +215,8 @@ def build_publication(now: datetime | None = None) -> Publication:
         consultation_kinds=counted.consultation_kinds,
         consultations=counted.consultations,
         limit=counted.limit,
+        content=counted.content,
+        medians=counted.medians,
     )
 
 
@@ -197,6 +235,8 @@ class Counted:
     consultation_kinds: tuple[str, ...]
     consultations: tuple
     limit: int
+    content: dict = field(default_factory=dict)
+    medians: dict = field(default_factory=dict)
 
 
 def count_cells(now: datetime | None = None) -> Counted:
@@ -242,6 +282,10 @@ def count_cells(now: datetime | None = None) -> Counted:
     builder.add_participants(people, person_days, [c.slug for c in consultations])
     if "registration" in kinds:
         builder.link_registrations()
+    content = {}
+    if consultations:
+        content = builder.add_content(_load_content(people, consultation_by_id, today))
+    medians = builder.add_moderation(_load_decisions(today))
     return Counted(
         values=builder.values,
         relations=builder.relations,
@@ -254,6 +298,8 @@ def count_cells(now: datetime | None = None) -> Counted:
         consultation_kinds=tuple(k for k in kinds if k in consultation_kinds),
         consultations=consultations,
         limit=limit,
+        content=content,
+        medians=medians,
     )
 
 
@@ -266,6 +312,16 @@ def _cost(key: tuple) -> int:
         return 1 if key[4] == key[5] else 20  # a day before a period total
     if kind == "pp":
         return 10 if key[5] is None else 2  # a group before a total
+    if kind in ("qs", "qn"):
+        return 1  # "did not answer" / "did not choose" before the options themselves
+    if kind in ("qo", "is", "sup"):
+        return 3
+    if kind == "qa":
+        return 8
+    if kind == "mod":
+        return 3 if key[3] is not None else 20
+    if kind in ("res", "ideas"):
+        return 30
     return 5
 
 
@@ -401,6 +457,200 @@ class _CubeBuilder:
             if key in self.values:
                 self.relations.append((("reg", code), (key,)))
 
+    def _link_to_activity(self, total: tuple, kind: str, cons: str, value: int) -> None:
+        """``total`` counts the same things as the activity source ``kind`` in ``cons`` since the
+        start, in every area: say so (when the numbers agree), so that the attack plays it."""
+        tops = [a.code for a in self.areas.values() if a.parent_code is None]
+        keys = [("ev", code, kind, cons, self.first, self.today) for code in tops]
+        if keys and all(k in self.values for k in keys) and sum(self.values[k] for k in keys) == value:
+            self.relations.append((total, tuple(keys)))
+
+    def add_content(self, content: _Content) -> dict[str, ContentShape]:
+        """Results per question, ideas by status and supports of the top ideas, per consultation."""
+        shapes = {}
+        for slug, questions in content.questions.items():
+            res = ("res", slug)
+            responses = content.responses.get(slug, 0)
+            self._cell(res, responses)
+            self._link_to_activity(res, "response", slug, responses)
+            for q in questions:
+                answered = content.answers.get((slug, q.id), {})
+                qa, qs = ("qa", slug, q.id), ("qs", slug, q.id)
+                self._cell(qa, len(answered))
+                self._cell(qs, responses - len(answered))
+                self.relations.append((res, (qa, qs)))
+                counts = {key: sum(1 for chosen in answered.values() if key in chosen) for key, _ in q.options}
+                for key, n in counts.items():
+                    self._cell(("qo", slug, q.id, key), n)
+                    if q.kind == QuestionKind.MULTIPLE_CHOICE:  # chose it or not: two cells of one table
+                        self._cell(("qn", slug, q.id, key), len(answered) - n)
+                        self.relations.append((qa, (("qo", slug, q.id, key), ("qn", slug, q.id, key))))
+                if q.kind != QuestionKind.MULTIPLE_CHOICE and q.options:
+                    self.relations.append((qa, tuple(("qo", slug, q.id, key) for key in counts)))
+        for slug in sorted({*content.questions, *content.idea_statuses, *content.supports}):
+            statuses = content.idea_statuses.get(slug, {})
+            total = ("ideas", slug)
+            self._cell(total, sum(statuses.values()))
+            for status, _ in metrics.IDEA_STATUSES:
+                self._cell(("is", slug, status), statuses.get(status, 0))
+            self.relations.append((total, tuple(("is", slug, status) for status, _ in metrics.IDEA_STATUSES)))
+            self._link_to_activity(total, "idea", slug, self.values[total])
+            per_idea = content.supports.get(slug, {})
+            top = {idea for idea, _ in content.top_ideas.get(slug, [])}
+            for idea, n in per_idea.items():
+                self._cell(("sup", slug, idea), n, published=idea in top)
+            hidden_total = ("sups", slug)  # never published: only there to carry the relations
+            self._cell(hidden_total, sum(per_idea.values()), published=False)
+            if per_idea:
+                self.relations.append((hidden_total, tuple(("sup", slug, idea) for idea in per_idea)))
+            self._link_to_activity(hidden_total, "support", slug, self.values[hidden_total])
+        for slug in sorted({*content.questions, *content.top_ideas}):
+            shapes[slug] = ContentShape(tuple(content.questions.get(slug, ())), tuple(content.top_ideas.get(slug, ())))
+        return shapes
+
+    def add_moderation(self, decisions: list[tuple[str, int, float]]) -> dict[tuple, float]:
+        """Decisions by outcome in each period offered, and the median time to decision (kept only
+        where at least ``limit`` decisions are behind it)."""
+        outcomes = [o.value for o in list(DecisionOutcome)]
+        medians: dict[tuple, float] = {}
+        for s, e in self.windows:
+            inside = [(o, secs) for o, day, secs in decisions if (s <= day or (s == self.first and day < s)) and day <= e]
+            parts = []
+            for outcome in (*outcomes, None):
+                chosen = sorted(secs for o, secs in inside if outcome is None or o == outcome)
+                key = ("mod", s, e, outcome)
+                self._cell(key, len(chosen))
+                if outcome is not None:
+                    parts.append(key)
+                if len(chosen) >= self.limit:
+                    medians[(s, e, outcome)] = _median(chosen)
+            self.relations.append((("mod", s, e, None), tuple(parts)))
+        # Periods nest: the longer is the shorter plus the days between (never published).
+        for outer in self.windows:
+            inner = [w for w in self.windows if w != outer and outer[0] <= w[0] and w[1] <= outer[1]]
+            if not inner:
+                continue
+            nearest = max(inner, key=lambda w: w[1] - w[0])
+            for outcome in (*outcomes, None):
+                big, small = ("mod", *outer, outcome), ("mod", *nearest, outcome)
+                rest = ("mod-rest", *outer, outcome)
+                self._cell(rest, self.values[big] - self.values[small], published=False)
+                self.relations.append((big, (small, rest)))
+        return medians
+
+
+@dataclass
+class _Content:
+    """True content counts before disclosure control, per consultation slug."""
+
+    questions: dict[str, list[QuestionShape]]
+    responses: dict[str, int]
+    # (slug, question id) -> response id -> the options or scale points it chose ("answered" for text)
+    answers: dict[tuple[str, int], dict[int, set]]
+    idea_statuses: dict[str, dict[str, int]]
+    supports: dict[str, dict[int, int]]  # slug -> idea id -> supports (every idea of the consultation)
+    top_ideas: dict[str, list[tuple[int, str]]]
+
+
+def _load_content(people, consultation_by_id: dict[int, str], today: int) -> _Content:
+    """Results, ideas and supports of the known consultations. Four queries, whatever their size."""
+    scale = tuple(SCALE_POINTS)
+    shapes: dict[str, dict[int, QuestionShape]] = defaultdict(dict)
+    options: dict[int, list[tuple[int | str, str]]] = defaultdict(list)
+    meta = {}
+    for row in db.session.execute(metrics.questions()):
+        slug = consultation_by_id.get(row.consultation_id)
+        if slug is None:
+            continue
+        meta[row.id] = (slug, row.position, row.kind, row.text)
+        if row.option_id is not None and row.kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE):
+            options[row.id].append((row.option_id, row.option_label))
+    for qid, (slug, position, kind, text) in meta.items():
+        opts = tuple(scale) if kind == QuestionKind.SCALE else tuple(options.get(qid, ()))
+        shapes[slug][qid] = QuestionShape(qid, position, kind, text, opts)
+
+    def counted(user_id, moment) -> bool:
+        return user_id in people and london_day(moment) <= today
+
+    responses: dict[str, int] = defaultdict(int)
+    for row in db.session.execute(metrics.submitted_responses()):
+        slug = consultation_by_id.get(row.consultation_id)
+        if slug is not None and counted(row.user_id, row.submitted_at):
+            responses[slug] += 1
+
+    answers: dict[tuple[str, int], dict[int, set]] = defaultdict(lambda: defaultdict(set))
+    for row in db.session.execute(metrics.submitted_answers()):
+        slug = consultation_by_id.get(row.consultation_id)
+        shape = shapes.get(slug, {}).get(row.question_id)
+        if shape is None or not counted(row.user_id, row.submitted_at):
+            continue
+        valid = {k for k, _ in shape.options}
+        if shape.kind == QuestionKind.FREE_TEXT:
+            choice = "answered" if row.value else None
+        elif shape.kind == QuestionKind.SCALE:
+            choice = row.value if row.value in valid else None
+        else:
+            choice = row.option_id if row.option_id in valid else None
+        if choice is None:
+            continue
+        chosen = answers[(slug, row.question_id)][row.response_id]
+        if shape.kind == QuestionKind.MULTIPLE_CHOICE or not chosen:
+            chosen.add(choice)
+        else:  # one answer per response for the other kinds: the first in the question's order
+            order = [k for k, _ in shape.options]
+            first = min((*chosen, choice), key=lambda k: order.index(k) if k in order else -1)
+            chosen.clear()
+            chosen.add(first)
+
+    statuses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    idea_slug: dict[int, str] = {}
+    visible: list[tuple[int, str, str]] = []
+    for row in db.session.execute(metrics.ideas()):
+        slug = consultation_by_id.get(row.consultation_id)
+        if slug is None:
+            continue
+        idea_slug[row.id] = slug
+        if counted(row.author_id, row.created_at):
+            statuses[slug][metrics.idea_status_of(row.status, row.response_status, bool(row.withdrawn))] += 1
+        if row.status == "published" and not row.withdrawn:
+            visible.append((row.id, slug, row.title))
+    supports: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for idea_id, slug in idea_slug.items():
+        supports[slug][idea_id] = 0
+    for row in db.session.execute(metrics.supports()):
+        slug = idea_slug.get(row.idea_id)
+        if slug is not None and counted(row.user_id, row.created_at):
+            supports[slug][row.idea_id] += 1
+    top: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for idea_id, slug, title in sorted(visible, key=lambda v: (-supports[v[1]][v[0]], v[0])):
+        if len(top[slug]) < metrics.TOP_IDEAS:
+            top[slug].append((idea_id, title))
+    return _Content(
+        questions={slug: sorted(qs.values(), key=lambda q: q.position) for slug, qs in shapes.items()},
+        responses=dict(responses),
+        answers=answers,
+        idea_statuses=statuses,
+        supports=supports,
+        top_ideas=top,
+    )
+
+
+def _load_decisions(today: int) -> list[tuple[str, int, float]]:
+    """Each moderation decision: outcome, London day decided, seconds from submission to decision."""
+    known = {o.value for o in list(DecisionOutcome)}
+    out = []
+    for row in db.session.execute(metrics.decisions()):
+        day = london_day(row.decided_at)
+        if row.outcome in known and day <= today:
+            out.append((row.outcome, day, max(0.0, (_as_utc(row.decided_at) - _as_utc(row.submitted_at)).total_seconds())))
+    return out
+
+
+def _median(values: list[float]) -> float:
+    n = len(values)
+    mid = n // 2
+    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
+
 
 def _laminar_tree(intervals: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[list[tuple[int, int]], list[int]]]:
     """For each interval: the largest intervals nested in it, and its days outside them.
@@ -520,6 +770,8 @@ class Dashboard:
     ward_scope: AreaInfo | None = None
     representativeness: Representativeness | None = None
     funnel: list[FunnelStep] = field(default_factory=list)
+    content: ConsultationContent | None = None  # with a consultation filter
+    moderation: Moderation | None = None  # without one
 
 
 def dashboard(pub: Publication, filters: Filters) -> Dashboard:
@@ -538,6 +790,10 @@ def dashboard(pub: Publication, filters: Filters) -> Dashboard:
     board.ward_scope, board.wards = by_ward(pub, filters, (s, e))
     board.representativeness = representativeness(pub, filters, (s, e))
     board.funnel = funnel(pub, filters, (s, e))
+    if filters.consultation:
+        board.content = consultation_content(pub, filters.consultation.slug)
+    else:
+        board.moderation = moderation(pub, (s, e))
     return board
 
 
@@ -665,6 +921,106 @@ def funnel(pub, filters, window) -> list[FunnelStep]:
     ]
 
 
+@dataclass(frozen=True)
+class OptionResult:
+    key: int | str
+    label: str
+    count: Protected
+    share: float | None  # % of the responses that answered the question
+    not_chosen: Protected | None = None  # multiple choice: answered but did not choose it
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    id: int
+    number: int
+    text: str
+    kind: str
+    answered: Protected
+    skipped: Protected
+    options: list[OptionResult]
+
+
+@dataclass(frozen=True)
+class IdeaStatusRow:
+    status: str
+    label: str
+    count: Protected
+
+
+@dataclass(frozen=True)
+class TopIdea:
+    id: int
+    title: str
+    supports: Protected
+
+
+@dataclass(frozen=True)
+class ConsultationContent:
+    """The whole consultation (every area, since it opened): results, ideas, top ideas."""
+
+    responses: Protected
+    questions: list[QuestionResult]
+    ideas: Protected
+    idea_statuses: list[IdeaStatusRow]
+    top_ideas: list[TopIdea]
+
+
+def consultation_content(pub, slug: str) -> ConsultationContent:
+    shape = pub.content.get(slug, ContentShape())
+    questions = []
+    # A consultation with no questions (or no ideas) has no such cells: nothing is counted, and
+    # nothing unprotected is shown (a bare zero would bypass the disclosure control).
+    responses = pub.cells.get(("res", slug), Protected(None, pub.limit))
+    for n, q in enumerate(shape.questions, start=1):
+        answered = pub.get(("qa", slug, q.id))
+        options = []
+        for key, label in q.options:
+            count = pub.get(("qo", slug, q.id, key))
+            not_chosen = pub.get(("qn", slug, q.id, key)) if q.kind == QuestionKind.MULTIPLE_CHOICE else None
+            options.append(OptionResult(key, label, count, share(count, answered), not_chosen))
+        questions.append(QuestionResult(q.id, n, q.text, q.kind, answered, pub.get(("qs", slug, q.id)), options))
+    ideas = pub.cells.get(("ideas", slug))
+    statuses = []
+    if ideas is not None:
+        statuses = [IdeaStatusRow(k, label, pub.get(("is", slug, k))) for k, label in metrics.IDEA_STATUSES]
+    top = [TopIdea(idea, title, pub.get(("sup", slug, idea))) for idea, title in shape.top_ideas]
+    # Most supported first among those shown; the withheld ones after, in a fixed order.
+    top.sort(key=lambda t: (t.supports.value is None, -(t.supports.value or 0), t.id))
+    return ConsultationContent(responses, questions, ideas or Protected(None, pub.limit), statuses, top)
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    outcome: str
+    label: str
+    decisions: Protected
+    median_seconds: float | None  # withheld (None) unless the count behind it is published
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """Moderation decisions in the period, across the whole site."""
+
+    total: Protected
+    median_seconds: float | None
+    outcomes: list[OutcomeRow]
+
+
+def moderation(pub, window) -> Moderation:
+    s, e = window
+
+    def median(outcome, count: Protected):
+        return pub.medians.get((s, e, outcome)) if count.value is not None and count.value >= pub.limit else None
+
+    rows = []
+    for outcome in list(DecisionOutcome):
+        count = pub.get(("mod", s, e, outcome.value))
+        rows.append(OutcomeRow(outcome.value, outcome.label, count, median(outcome.value, count)))
+    total = pub.get(("mod", s, e, None))
+    return Moderation(total, median(None, total), rows)
+
+
 def suppressed_cells(values: Iterable[Protected]) -> int:
     return sum(1 for v in values if v.suppressed)
 
@@ -689,6 +1045,11 @@ def current_publication() -> Publication:
 
     max_age = current_app.config.get("DASHBOARD_MAX_AGE_SECONDS", 60)
     store = current_app.extensions.setdefault("civic_dashboards", {})
+    if current_app.config.get("DASHBOARD_STORED_PUBLICATION"):
+        stored = _stored_publication(store, max_age)
+        if stored is not None:
+            return stored
+        # No stored publication, or the worker has stopped: build here, as without a worker.
 
     def fresh(pub) -> bool:
         return pub is not None and max_age > 0 and (utcnow() - pub.built_at).total_seconds() < max_age
@@ -707,6 +1068,39 @@ def current_publication() -> Publication:
             store["publication"] = cached
             store["derived"] = {}
         return cached
+    finally:
+        _REBUILD_LOCK.release()
+
+
+# How often an app server asks whether a newer stored publication exists (one small query).
+STORED_CHECK_SECONDS = 5
+
+
+def _stored_publication(store: dict, max_age: int) -> Publication | None:
+    """The newest publication stored by ``flask dashboards refresh``, loaded once per app server
+    and swapped in when a newer one appears (by one thread; the others keep the previous one).
+    None when there is none younger than five times the maximum age (the worker has stopped)."""
+    from civic.dashboards import store as stored
+
+    now = utcnow()
+    cached_pub = store.get("publication")
+    checked = store.get("stored_checked_at")
+    if cached_pub is not None and checked is not None and (now - checked).total_seconds() < STORED_CHECK_SECONDS:
+        return cached_pub
+    if not _REBUILD_LOCK.acquire(blocking=cached_pub is None):
+        return cached_pub
+    try:
+        store["stored_checked_at"] = now
+        newest = stored.newest_built_at()
+        if newest is None or (now - _as_utc(newest)).total_seconds() > 5 * max(max_age, 1):
+            store.pop("stored_checked_at", None)
+            return None
+        cached_pub = store.get("publication")
+        if cached_pub is None or _as_utc(newest) > _as_utc(cached_pub.built_at):
+            cached_pub = stored.load_newest()
+            store["publication"] = cached_pub
+            store["derived"] = {}
+        return cached_pub
     finally:
         _REBUILD_LOCK.release()
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
+import click
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -15,8 +17,9 @@ from civic.dashboards import figures, lookups, queries
 from civic.dashboards.forms import FilterForm
 from civic.dashboards.metrics import PERIODS
 from civic.dashboards.permissions import default_area_code
+from civic.extensions import db
 
-bp = Blueprint("dashboards", __name__, url_prefix="/dashboard")
+bp = Blueprint("dashboards", __name__, url_prefix="/dashboard", cli_group="dashboards")
 NAVIGATION.append(NavItem("Dashboards", "dashboards.overview", Permission.DASHBOARDS_DASHBOARD_VIEW, prefixes=("dashboards.",)))
 
 LEVEL_ORDER = {AreaLevel.AUTHORITY: 0, AreaLevel.DISTRICT: 1, AreaLevel.WARD: 2}
@@ -69,6 +72,15 @@ def _charts(board: queries.Dashboard) -> dict[str, _Chart]:
         "funnel": figures.funnel(board.funnel),
         **{f"rep_{t.dimension}": figures.representativeness(t) for t in board.representativeness.dimensions},
     }
+    if board.content:
+        for q in board.content.questions:
+            if q.options:
+                charts[f"question_{q.id}"] = figures.question_results(q)
+        charts["idea_statuses"] = figures.idea_statuses(board.content.idea_statuses)
+        if board.content.top_ideas:
+            charts["top_ideas"] = figures.top_ideas(board.content.top_ideas)
+    if board.moderation:
+        charts["moderation"] = figures.moderation(board.moderation)
     return {name: _Chart(fig.to_plotly_json()) for name, fig in charts.items()}
 
 
@@ -188,20 +200,56 @@ def _tables(board: queries.Dashboard):
         rows,
     )
     yield ("funnel", ["step", "count"], [[s.label, s.value.csv] for s in board.funnel])
+    if board.content:
+        content = board.content
+        rows = []
+        for q in content.questions:
+            for o in q.options:
+                rows.append([q.number, q.text, o.label, o.count.csv, _number(o.share), o.not_chosen.csv if o.not_chosen else ""])
+            rows.append([q.number, q.text, "Answered", q.answered.csv, "", ""])
+            rows.append([q.number, q.text, "Did not answer", q.skipped.csv, "", ""])
+        yield (
+            "results",
+            ["question_number", "question", "answer", "responses", "share_of_those_answering_pct", "did_not_choose"],
+            rows,
+        )
+        yield (
+            "ideas",
+            ["status", "ideas"],
+            [[r.label, r.count.csv] for r in content.idea_statuses] + [["All ideas", content.ideas.csv]],
+        )
+        top = [[i, t.title, t.supports.csv] for i, t in enumerate(content.top_ideas, 1)]
+        yield ("top-ideas", ["rank", "idea", "supports"], top)
+    if board.moderation:
+        mod = board.moderation
+        yield (
+            "moderation",
+            ["outcome", "period", "decisions", "median_hours_to_decision"],
+            [[r.label, period, r.decisions.csv, _hours(r.median_seconds)] for r in mod.outcomes]
+            + [["All decisions", period, mod.total.csv, _hours(mod.median_seconds)]],
+        )
+
+
+def _hours(seconds: float | None) -> str:
+    return "[withheld]" if seconds is None else f"{seconds / 3600:.1f}"
 
 
 TABLES = ("headline", "over-time", "wards", "representativeness", "funnel")
+CONSULTATION_TABLES = ("results", "ideas", "top-ideas")  # with a consultation filter only
+SITE_TABLES = ("moderation",)  # without one
 
 
 @bp.route("/<table>.csv")
 @requires(Permission.DASHBOARDS_DASHBOARD_VIEW)
 def download(table: str):
-    if table not in TABLES:
+    if table not in (*TABLES, *CONSULTATION_TABLES, *SITE_TABLES):
         abort(404)
     pub = queries.current_publication()
     form, filters = _filters(pub)
     if filters is None:
         return _page(pub, form, filters)
+    if (table in CONSULTATION_TABLES and not filters.consultation) or (table in SITE_TABLES and filters.consultation):
+        abort(404)
     board = queries.dashboard(pub, filters)
     header, rows = next((h, r) for name, h, r in _tables(board) if name == table)
     out = io.StringIO()
@@ -215,3 +263,29 @@ def download(table: str):
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"},
     )
+
+
+# --- The refresh worker -------------------------------------------------------------------------
+
+
+@bp.cli.command("refresh")
+@click.option("--loop", is_flag=True, help="Keep refreshing (every --every seconds) until stopped.")
+@click.option("--every", type=int, default=None, help="Seconds between builds (default: DASHBOARD_MAX_AGE_SECONDS / 2).")
+def refresh(loop: bool, every: int | None):
+    """Build the dashboards' publication and store it for every app server to read."""
+    from flask import current_app
+
+    from civic.core.models import utcnow
+    from civic.dashboards import store
+
+    every = every or max(5, current_app.config.get("DASHBOARD_MAX_AGE_SECONDS", 60) // 2)
+    while True:
+        started = time.monotonic()
+        pub = queries.build_publication(utcnow())
+        store.store(pub)
+        took = time.monotonic() - started
+        click.echo(f"dashboards: publication of {len(pub.cells):,} cells stored in {took:.1f} s")
+        if not loop:
+            return
+        db.session.remove()
+        time.sleep(max(0.0, every - took))

@@ -1,4 +1,5 @@
 from civic.core.disclosure import Protected, _attack, protect_count, protect_counts, protect_linked, share
+from tests.dashboards.conftest import responses_source, town  # noqa: F401 - fixtures
 
 
 class TestProtectCount:
@@ -125,3 +126,71 @@ class TestProtectLinked:
         secondary = {index[k] for k, v in out.items() if v.secondary}
         exposed, _, _ = _attack(list(values.values()), [True] * len(values), primary, secondary, rels, member_of, 10)
         assert exposed == {}
+
+
+class TestConnectedParts:
+    """protect_linked protects each connected part of the cells on its own: only the work changes.
+    The reference is the same rounds played on all the cells as one part (the former algorithm)."""
+
+    @staticmethod
+    def _as_one_part(values, relations, published, cost, limit, zero_is_small):
+        from civic.core import disclosure
+
+        keys = list(values)
+        index = {k: i for i, k in enumerate(keys)}
+        value = [values[k] for k in keys]
+        shown = [k in published for k in keys]
+        rels = [(index[t], tuple(index[p] for p in parts)) for t, parts in relations]
+        rank = [(cost(k), value[i], i) for i, k in enumerate(keys)]
+        floor = 0 if zero_is_small else 1
+        primary = {i for i in range(len(keys)) if shown[i] and floor <= value[i] < limit and (value[i] or zero_is_small)}
+        secondary, hi = disclosure._protect_part(
+            list(range(len(keys))), list(range(len(rels))), rels, value, shown, primary, rank, keys, limit, floor
+        )
+        out = {}
+        for i, k in enumerate(keys):
+            if not shown[i]:
+                continue
+            if i in primary and not (value[i] == 0 and hi[i] == 0):
+                out[k] = Protected(None, limit)
+            elif i in secondary:
+                out[k] = Protected(None, limit, secondary=True)
+            else:
+                out[k] = Protected(value[i], limit)
+        return out
+
+    def test_random_linked_tables_give_the_same_result_as_one_part(self):
+        import random
+
+        rng = random.Random(7)
+        for _ in range(40):
+            values, relations = {}, []
+            for table in range(rng.randint(1, 5)):  # independent tables, some sharing a total
+                rows, cols = rng.randint(2, 4), rng.randint(2, 4)
+                grid = {(table, r, c): rng.choice([0, 1, 3, 8, 12, 25, 40]) for r in range(rows) for c in range(cols)}
+                values.update(grid)
+                for r in range(rows):
+                    values[(table, r, "t")] = sum(grid[(table, r, c)] for c in range(cols))
+                    relations.append(((table, r, "t"), [(table, r, c) for c in range(cols)]))
+                for c in range(cols):
+                    values[(table, "t", c)] = sum(grid[(table, r, c)] for r in range(rows))
+                    relations.append(((table, "t", c), [(table, r, c) for r in range(rows)]))
+                values[(table, "t", "t")] = sum(values[(table, r, "t")] for r in range(rows))
+                relations.append(((table, "t", "t"), [(table, r, "t") for r in range(rows)]))
+            values[("lonely",)] = 4
+            published = set(values)
+            cost = lambda k: 1 if "t" in k else 0  # noqa: E731
+            for zero_is_small in (False, True):
+                expected = self._as_one_part(values, relations, published, cost, 10, zero_is_small)
+                assert protect_linked(values, relations, published, cost=cost, limit=10, zero_is_small=zero_is_small) == expected
+
+    def test_the_dashboards_publication_is_the_same_as_one_part(self, app, town, responses_source):  # noqa: F811
+        from civic.dashboards import queries
+
+        counted = queries.count_cells()
+        args = (counted.values, counted.relations, counted.published, queries._cost, counted.limit, True)
+        got = protect_linked(
+            counted.values, counted.relations, counted.published, cost=queries._cost, limit=counted.limit, zero_is_small=True
+        )
+        assert got == self._as_one_part(*args)
+        assert sum(1 for v in got.values() if v.secondary) > 10

@@ -15,7 +15,15 @@ from the meanings alone, from first principles (not from the code under test):
   wards, its days, or its consultations (plus those in no consultation, never published);
 * each person lives in one ward and is in exactly one group for each question ("not stated"
   included), so participants in an area or in all groups are sums over wards and groups;
-* registrations since the start are the registered residents (the same people).
+* registrations since the start are the registered residents (the same people);
+* a consultation's results count its submitted responses: each response answered a question or
+  did not; a single-choice or scale question's answers are one per response, so they add up to
+  those who answered; each option of a multiple-choice question was chosen or not by each of
+  them; ideas are in exactly one status; supports belong to exactly one idea (the ideas not in
+  the top list are unknowns); moderation decisions have exactly one outcome, and a period's
+  decisions are those of any shorter period ending the same day plus the others (unknown);
+* with ``content_links``: the results count the same responses as the "response" activity
+  since the start in every area, and likewise ideas ("idea") and supports ("support").
 
 Participant counts of different periods or consultations are not sums of one another (a person
 may take part in several), so they give the attacker inequalities only, never an equation.
@@ -41,7 +49,7 @@ from collections import defaultdict
 from civic.accounts.demographics import DIMENSIONS
 from civic.core.disclosure import Protected
 from civic.dashboards import queries
-from civic.dashboards.metrics import PERIODS, groups
+from civic.dashboards.metrics import IDEA_STATUSES, PERIODS, groups
 
 P = 2**61 - 1
 
@@ -108,10 +116,41 @@ def collect(pub: queries.Publication) -> dict[tuple, object]:
                 put(("reg", code), steps["Registered"])
                 put(("ver", code), steps["Verified"])
                 put(("pp", code, s, e, cons, None, None), steps["Took part in the period"])
+                if board.content:
+                    _collect_content(put, cons, board.content)
+                if board.moderation:
+                    mod = board.moderation
+                    put(("mod", s, e, None), mod.total)
+                    for row in mod.outcomes:
+                        put(("mod", s, e, row.outcome), row.decisions)
+                    for count, median in [
+                        (mod.total, mod.median_seconds),
+                        *((r.decisions, r.median_seconds) for r in mod.outcomes),
+                    ]:
+                        if median is not None:
+                            assert count.value is not None and count.value >= count.limit
     return seen
 
 
-def equations(meanings, pub: queries.Publication) -> list[dict[tuple, int]]:
+def _collect_content(put, slug, content) -> None:
+    put(("res", slug), content.responses)
+    for q in content.questions:
+        put(("qa", slug, q.id), q.answered)
+        put(("qs", slug, q.id), q.skipped)
+        for o in q.options:
+            put(("qo", slug, q.id, o.key), o.count)
+            if o.not_chosen is not None:
+                put(("qn", slug, q.id, o.key), o.not_chosen)
+            if o.count.value is None or q.answered.value is None:
+                assert o.share is None
+    put(("ideas", slug), content.ideas)
+    for r in content.idea_statuses:
+        put(("is", slug, r.status), r.count)
+    for t in content.top_ideas:
+        put(("sup", slug, t.id), t.supports)
+
+
+def equations(meanings, pub: queries.Publication, content_links: bool = False) -> list[dict[tuple, int]]:
     """The additive facts the attacker knows, as {meaning: coefficient} (each sums to zero)."""
     areas = pub.areas
     keys = set(meanings)
@@ -143,7 +182,55 @@ def equations(meanings, pub: queries.Publication) -> list[dict[tuple, int]]:
                     eq(key, [("pp", code, s, e, cons, dim, g) for g in groups(dim)])
         if kind == "reg" and "registration" in pub.kinds:
             eq(key, [("ev", key[1], "registration", None, pub.first, pub.today)])
+
+    def sums(left, right):  # Σ left = Σ right
+        row: dict[tuple, int] = defaultdict(int)
+        for k in left:
+            row[k] += 1
+        for k in right:
+            row[k] -= 1
+        out.append({k: v for k, v in row.items() if v})
+
+    _content_equations(keys, pub, eq, sums, content_links)
     return out
+
+
+def _content_equations(keys, pub, eq, sums, content_links) -> None:
+    tops = [a.code for a in pub.areas.values() if a.parent_code is None]
+
+    def since_start(kind, slug):
+        return [("ev", code, kind, slug, pub.first, pub.today) for code in tops]
+
+    for slug, shape in pub.content.items():
+        res = ("res", slug)
+        if res in keys:
+            if content_links and "response" in pub.consultation_kinds:
+                eq(res, since_start("response", slug))
+            for q in shape.questions:
+                qa = ("qa", slug, q.id)
+                eq(res, [qa, ("qs", slug, q.id)])
+                if q.kind == "multiple_choice":
+                    for key, _ in q.options:
+                        eq(qa, [("qo", slug, q.id, key), ("qn", slug, q.id, key)])
+                elif q.options:
+                    eq(qa, [("qo", slug, q.id, key) for key, _ in q.options])
+        if ("ideas", slug) in keys:
+            eq(("ideas", slug), [("is", slug, status) for status, _ in IDEA_STATUSES])
+            if content_links and "idea" in pub.consultation_kinds:
+                eq(("ideas", slug), since_start("idea", slug))
+            if content_links and "support" in pub.consultation_kinds:
+                # Supports since the start = those of the top ideas + those of all the others.
+                parts = [("sup", slug, idea) for idea, _ in shape.top_ideas] + [("sup-others", slug)]
+                sums(since_start("support", slug), parts)
+    windows = sorted({k[1:3] for k in keys if k[0] == "mod"})
+    for s, e in windows:
+        outcomes = [k for k in keys if k[0] == "mod" and k[1:3] == (s, e) and k[3] is not None]
+        eq(("mod", s, e, None), outcomes)
+        inner = [w for w in windows if w != (s, e) and s <= w[0] and w[1] <= e]
+        if inner:
+            nearest = max(inner, key=lambda w: w[1] - w[0])
+            for k in [*outcomes, ("mod", s, e, None)]:
+                eq(k, [("mod", *nearest, k[3]), ("mod-rest", s, e, k[3])])
 
 
 def fixed_suppressed(meanings: dict[tuple, object], eqs: list[dict[tuple, int]]) -> list[tuple]:

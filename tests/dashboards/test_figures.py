@@ -75,3 +75,70 @@ def test_figure_json_never_holds_a_withheld_number():
     rows = [WardRow("a", "A", P(None), 10000, None)]
     assert '"fewer' not in figures.ward_bars(rows).to_json()
     assert "null" in figures.ward_bars(rows).to_json()
+
+
+# --- Consultation content and moderation ------------------------------------------------------
+
+from civic.dashboards.queries import IdeaStatusRow, Moderation, OptionResult, OutcomeRow, QuestionResult, TopIdea  # noqa: E402
+
+
+def _question(kind="single_choice", counts=(40, None, 12)):
+    options = [
+        OptionResult(i, f"Option {i} <b>", P(v), None if v is None else round(100 * v / 60, 1)) for i, v in enumerate(counts, 1)
+    ]
+    return QuestionResult(7, 2, "Should we? <script>", kind, P(60), P(None), options)
+
+
+def test_question_results_draw_one_bar_per_option_and_a_gap_for_a_withheld_one():
+    fig = figures.question_results(_question())
+    (bars,) = fig.data
+    assert bars.orientation == "h"
+    assert list(bars.x) == [40, None, 12]
+    assert list(bars.text) == ["40", "fewer than 10", "12"]
+    assert list(bars.y) == ["Option 1 &lt;b&gt;", "Option 2 &lt;b&gt;", "Option 3 &lt;b&gt;"]  # Plotly reads some tags: escaped
+    assert fig.layout.title.text == "Question 2: responses per option"
+    assert fig.layout.xaxis.title.text == "Responses"
+    assert figures.question_results(_question("scale")).layout.title.text == "Question 2: responses per point of the scale"
+
+
+def test_question_summaries():
+    assert figures.summary_question(_question()) == (
+        "Question 2: 60 answered; the most chosen was Option 1 <b> (40), 66.7% of those who answered."
+    )
+    assert figures.summary_question(_question(counts=(None, None))) == (
+        "Question 2: 60 answered; the counts per option are withheld because they are small."
+    )
+    free = QuestionResult(8, 3, "Tell us", "free_text", P(25), P(35), [])
+    assert figures.summary_question(free) == "Question 3: 25 answered in their own words (not shown on dashboards)."
+
+
+def test_ideas_by_status_and_top_ideas():
+    rows = [
+        IdeaStatusRow("published", "Published, no response yet", P(30)),
+        IdeaStatusRow("hidden", "Hidden by moderators", P(None)),
+    ]
+    fig = figures.idea_statuses(rows)
+    assert list(fig.data[0].x) == [30, None] and fig.layout.title.text == "Ideas by status"
+    assert figures.summary_idea_statuses(rows, P(34)) == "34 ideas; the largest group: published, no response yet (30)."
+    top = [TopIdea(1, "Wider <script>alert(1)</script> pavements", P(120)), TopIdea(2, "Benches", P(None))]
+    fig = figures.top_ideas(top)
+    assert list(fig.data[0].x) == [120, None]
+    assert "<script>" not in fig.to_json()
+    assert fig.data[0].y[0] == "Wider &lt;script&gt;alert(1)&lt;/script&gt; pavements"
+    assert figures.summary_top_ideas(top).startswith("The most supported idea shown is “Wider")
+    assert figures.summary_top_ideas([]) == "No ideas have been published yet."
+
+
+def test_moderation_figure_and_the_median_in_words():
+    mod = Moderation(
+        P(40),
+        5400.0,
+        [OutcomeRow("approve", "Approved", P(31), 3600.0), OutcomeRow("reject", "Rejected", P(None), None)],
+    )
+    fig = figures.moderation(mod)
+    assert list(fig.data[0].y) == ["Approved", "Rejected"] and list(fig.data[0].x) == [31, None]
+    assert figures.summary_moderation(mod) == "40 decisions, most often approved (31); median time to decision 1.5 hours."
+    assert figures.duration(None) == "withheld"
+    assert figures.duration(90) == "2 minutes"
+    assert figures.duration(60) == "1 minute"
+    assert figures.duration(3 * 86400) == "3.0 days"

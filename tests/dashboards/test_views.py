@@ -142,11 +142,11 @@ def test_every_chart_has_a_summary_a_table_and_a_download(client, town, officer,
     login_as(officer)
     body = client.get("/dashboard/areas/E47900001?period=90d").get_data(as_text=True)
     charts = re.findall(r'data-figure="([^"]+)-data"', body)
-    assert len(charts) == 8
+    assert len(charts) == 9  # eight about participation, one about moderation
     for chart in charts:
         assert f'id="{chart}-summary"' in body
-    assert body.count("govuk-table__caption") >= 8
-    assert body.count("(CSV)</a>") == 5
+    assert body.count("govuk-table__caption") >= 9
+    assert body.count("(CSV)</a>") == 6
     assert "Representativeness index" in body and "How the index is worked out" in body
     assert "fewer than 10" in body  # the town has small cells
 
@@ -176,4 +176,111 @@ def test_page_queries_do_not_grow_with_the_number_of_wards(client, app, login_as
             make_user("resident", ward=ward)
     db.session.commit()
     large = _statements(client, "/dashboard")
+    assert large == small
+
+
+# --- The consultation page's results, ideas and top ideas; moderation --------------------------
+
+CONSULTATION_PAGES = [
+    "/dashboard/consultations/bus-lanes",
+    "/dashboard/consultations/bus-lanes?area=E08900001&period=30d",
+    "/dashboard/results.csv?consultation=bus-lanes",
+    "/dashboard/top-ideas.csv?consultation=bus-lanes",
+    "/dashboard/moderation.csv?area=E47900001",
+]
+
+
+@pytest.mark.parametrize("path", CONSULTATION_PAGES)
+def test_AZ_consultation_dashboards_are_for_councillors_officers_and_admins_only(
+    client, consultation_town, make_user, login_as, path
+):
+    assert client.get(path).status_code == 302  # anonymous: to sign in
+    login_as(make_user("resident", ward=None))
+    assert client.get(path).status_code == 403
+    for role in ("councillor", "officer", "admin"):
+        client.post("/sign-out")
+        login_as(make_user(role))
+        assert client.get(path).status_code == 200, role
+
+
+def test_consultation_page_shows_results_ideas_and_top_ideas(client, consultation_town, officer, login_as):
+    login_as(officer)
+    response = client.get("/dashboard/consultations/bus-lanes?period=all")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for heading in ("Results of the consultation", "Question 1: Question 1", "Ideas by status", "Most supported ideas"):
+        assert heading in body
+    # Charts: the eight about participation, three questions with options, ideas by status, top ideas.
+    charts = re.findall(r'data-figure="([^"]+)-data"', body)
+    assert len(charts) == 13 and "chart-moderation" not in charts
+    for chart in charts:
+        assert f'id="{chart}-summary"' in body
+    assert body.count("(CSV)</a>") == 8
+    # Free text never reaches the page; titles and questions are escaped.
+    assert "must never reach" not in body
+    assert "<script>alert" not in body and "&lt;script&gt;" in body
+    assert "fewer than 10" in body and "withheld" in body
+
+
+def test_the_site_pages_show_moderation_and_no_consultation_results(client, consultation_town, officer, login_as):
+    login_as(officer)
+    body = client.get("/dashboard/areas/E47900001?period=30d").get_data(as_text=True)
+    assert "Moderation across the site" in body and 'data-figure="chart-moderation-data"' in body
+    assert "Median time to decision" in body
+    assert "Results of the consultation" not in body
+    assert client.get("/dashboard/results.csv?area=E47900001").status_code == 404
+    assert client.get("/dashboard/moderation.csv?consultation=bus-lanes").status_code == 404
+
+
+@pytest.mark.parametrize("table", ["results", "ideas", "top-ideas"])
+def test_consultation_csvs_hold_no_small_counts_and_no_free_text(client, consultation_town, officer, login_as, table):
+    login_as(officer)
+    response = client.get(f"/dashboard/{table}.csv?consultation=bus-lanes&period=all")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{table}-E47900001-all-bus-lanes.csv"'
+    rows = _csv(response)
+    count_columns = [i for i, h in enumerate(rows[0]) if h in ("responses", "ideas", "supports", "did_not_choose")]
+    assert count_columns
+    for row in rows[1:]:
+        for i in count_columns:
+            assert row[i] in ("", "[fewer than 10]", "[withheld]") or int(row[i]) >= 10, (table, row)
+    text = response.get_data(as_text=True)
+    assert "must never reach" not in text and "@example.org" not in text
+
+
+def test_moderation_csv(client, consultation_town, officer, login_as):
+    login_as(officer)
+    rows = _csv(client.get("/dashboard/moderation.csv?area=E47900001&period=all"))
+    assert rows[0] == ["outcome", "period", "decisions", "median_hours_to_decision"]
+    by = {r[0]: r for r in rows[1:]}
+    assert by["Approved"][2] == "30" and float(by["Approved"][3]) > 0
+    assert by["Rejected"][2:] == ["[fewer than 10]", "[withheld]"]
+    assert by["All decisions"][2] == "57"
+
+
+def test_idea_titles_and_option_labels_cannot_run_as_formulas(client, consultation_town, officer, login_as):
+    idea = consultation_town["ideas"][0]
+    idea.title = "=cmd|' /C calc'!A0"
+    consultation_town["bus"].questions[0].options[0].label = "@SUM(1+1)"
+    db.session.commit()
+    login_as(officer)
+    top = _csv(client.get("/dashboard/top-ideas.csv?consultation=bus-lanes"))
+    assert top[1][:2] == ["1", "'=cmd|' /C calc'!A0"]
+    results = _csv(client.get("/dashboard/results.csv?consultation=bus-lanes"))
+    assert any(r[2] == "'@SUM(1+1)" for r in results[1:])
+
+
+def test_consultation_page_queries_do_not_grow_with_questions_or_ideas(client, consultation_town, geography, officer, login_as):
+    from tests.dashboards.conftest import add_response
+    from tests.factories import make_consultation, make_idea
+
+    login_as(officer)
+    path = "/dashboard/consultations/bus-lanes?period=all"
+    small = _statements(client, path)
+    more = make_consultation([geography.authority], slug="more", questions=12, collects_ideas=True)
+    for n in range(20):
+        make_idea(more, officer, title=f"More {n}")
+    add_response(more, officer, None, {})
+    db.session.commit()
+    large = _statements(client, path)
     assert large == small
