@@ -152,6 +152,16 @@ class TestSessions:
         services.end_session(token)
         assert services.load_session(token) is None
 
+    def test_loading_a_session_loads_the_ward_but_not_its_outline(self, resident):
+        from sqlalchemy import inspect
+
+        token, ward_id = services.start_session(resident), resident.ward_id
+        db.session.expunge_all()  # a new request: nothing cached in the identity map
+        user = services.load_session(token)
+        assert "ward" in inspect(user).dict
+        assert "boundary" not in inspect(user.ward).dict
+        assert user.ward.id == ward_id
+
     def test_only_the_hash_is_stored(self, resident):
         token = services.start_session(resident)
         stored = db.session.scalar(select(UserSession.token_hash))
