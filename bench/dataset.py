@@ -321,7 +321,7 @@ AppBuilder = Callable[[object, Tier, random.Random, Facts], None]
 
 
 def build_consultation(app, tier: Tier, rng: random.Random, facts: Facts) -> None:
-    """PLANNED (consultations branch): the open 20-question consultation the response scenarios
+    """The open 20-question consultation the response scenarios
     answer, for the whole authority, and one valid set of answers. Waits until the consultations
     package (its documented benchmark helpers) is in the application."""
     try:

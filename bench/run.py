@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import dataset, machine, sqlceiling, wrk  # noqa: E402
 from bench.scenarios import (  # noqa: E402
-    PLANNED,
+    CONTENT,
     SCENARIOS,
     SURGE_BEYOND,
     SURGE_MIX,
@@ -376,7 +376,7 @@ class Bench:
             self.measure_hello()
             self.server = Gunicorn(self.env).start()
             runnable: dict[str, Scenario] = {}
-            for scenario in SCENARIOS + PLANNED:
+            for scenario in SCENARIOS + CONTENT:
                 if self.args.only and scenario.name not in self.args.only:
                     continue
                 available = availability(scenario, endpoints, self.facts)
@@ -388,7 +388,7 @@ class Bench:
                 runnable[scenario.name] = scenario
             surge = None
             if not self.args.no_surge:
-                for scenario in SCENARIOS + PLANNED:  # the surge may use scenarios not measured alone
+                for scenario in SCENARIOS + CONTENT:  # the surge may use scenarios not measured alone
                     if scenario.name not in runnable and availability(scenario, endpoints, self.facts).runnable:
                         runnable[scenario.name] = scenario
                 self._say("deadline surge")

@@ -7,8 +7,8 @@ to obtain the SQL ceiling (replay the statements the endpoint issues through pgb
 
 The harness runs a scenario only if its endpoint exists in the application and the dataset has
 what it needs; otherwise the table says what it is waiting for. ``SCENARIOS`` holds those that
-run today; ``PLANNED`` (clearly marked below) holds those written ahead of the features they
-measure, to be checked and switched on by whoever builds the feature.
+run on any dataset; ``CONTENT`` holds those that need the content domains' dataset builders
+(ideas, supports, consultation responses: bench/dataset.py), which run whenever those facts exist.
 """
 
 from __future__ import annotations
@@ -124,10 +124,9 @@ SCENARIOS: list[Scenario] = [
 ]
 
 
-# --- PLANNED: scenarios written ahead of their features ---------------------------------------
-# Each waits until its endpoint exists and its dataset builder (bench/dataset.py BUILDERS)
-# provides the facts named in `needs`. Whoever builds the feature checks the endpoint name,
-# path and form fields here, adds the builder, and the scenario runs from then on.
+# --- CONTENT: supports, idea lists and consultation responses ---------------------------------
+# Each runs when its endpoint exists and its dataset builder (bench/dataset.py) provides the
+# facts named in `needs`.
 
 
 def _hot_idea(facts: Facts, actor: Actor, n: int) -> int:
@@ -147,7 +146,7 @@ def _response_form(facts: Facts, actor: Actor, n: int) -> dict:
     return dict(facts.extra["response_answers"])
 
 
-PLANNED: list[Scenario] = [
+CONTENT: list[Scenario] = [
     Scenario(
         "support POST",
         endpoint="ideas.support",
