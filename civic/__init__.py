@@ -63,7 +63,7 @@ def _init_extensions(app: Flask) -> None:
     from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
     import civic.models  # noqa: F401 - every table on the metadata before anything uses it
-    from civic.core.db import engine_options, install_engine_hooks
+    from civic.core.db import engine_options, install_engine_hooks, install_safe_session_teardown
     from civic.core.models import render_migration_item
     from civic.extensions import csrf, db, limiter, login_manager, mail, migrate
 
@@ -71,6 +71,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         install_engine_hooks(app, db.engine)
+    install_safe_session_teardown(app, db)
     migrate.init_app(
         app,
         db,

@@ -29,7 +29,7 @@ import time
 from flask import Flask, current_app, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
@@ -127,3 +127,24 @@ def install_engine_hooks(app: Flask, engine: Engine) -> None:
             _begin_immediate(conn, retries)
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def install_safe_session_teardown(app: Flask, db) -> None:
+    """End each app context's session without letting a dead connection turn into a 500.
+
+    Flask-SQLAlchemy removes the session when the app context ends, which rolls back the open
+    transaction. If the database went away after the response was made (a restart terminates
+    every connection), that rollback raises outside every error handler and the server answers
+    500 although the request had been answered. The connection is already invalidated by then
+    and there is nothing to roll back, so the error is logged and the session dropped.
+    """
+    original = db._teardown_session
+    app.teardown_appcontext_funcs[:] = [f for f in app.teardown_appcontext_funcs if f != original]
+
+    @app.teardown_appcontext
+    def _remove_session(exc: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        except SQLAlchemyError as error:
+            log.warning("database connection lost while ending a request: %s", type(error).__name__)
+            db.session.registry.clear()

@@ -17,7 +17,7 @@ import time
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -57,6 +57,11 @@ DATABASE_BUSY_RETRY_AFTER = 5
 def is_database_outage(error: BaseException | None) -> bool:
     """An error that means the database cannot be reached (rather than a bug in a query)."""
     if isinstance(error, OperationalError | PoolTimeout | DatabaseBusy):
+        return True
+    if isinstance(error, PendingRollbackError) and "invalid transaction" in str(error):
+        # An earlier statement of this request lost its connection and something swallowed the
+        # error (e.g. the rate limiter's key function reading the signed-in user): the database
+        # is what failed, not the query now refused.
         return True
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
@@ -113,6 +118,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def internal_error(error):
+        if is_database_outage(error):  # e.g. PendingRollbackError after a lost connection
+            return _database_unavailable(error)
         _rollback()
         reference = secrets.token_hex(4)
         log.exception("unhandled error (reference %s) on %s %s", reference, request.method, request.path)

@@ -158,3 +158,47 @@ def test_a_forked_worker_starts_with_an_empty_pool(app):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert db.engine.pool.checkedin() >= 1  # the parent keeps its own
+
+
+def test_a_connection_killed_before_the_app_context_ends_is_not_a_500(app):
+    """A database restart after the response was made: ending the context must not raise."""
+    from sqlalchemy import text
+
+    from civic.extensions import db as _db
+
+    if _db.engine.dialect.name != "postgresql":
+        pytest.skip("terminating a server connection applies to PostgreSQL")
+    with app.app_context():
+        pid = _db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()  # a transaction is open
+        with _db.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            other.commit()
+        time.sleep(0.2)
+    # Leaving the context ran the teardown without raising; the next context works.
+    with app.app_context():
+        assert _db.session.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_query_after_a_swallowed_connection_loss_counts_as_an_outage(app):
+    """Something swallowed the first error of a lost connection; the next query's refusal is
+    the database's fault (a 503 page), not a bug (a 500)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import PendingRollbackError
+
+    from civic.core.errors_views import is_database_outage
+    from civic.extensions import db as _db
+
+    if _db.engine.dialect.name != "postgresql":
+        pytest.skip("terminating a server connection applies to PostgreSQL")
+    with app.app_context():
+        pid = _db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with _db.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            other.commit()
+        time.sleep(0.2)
+        with pytest.raises(OperationalError):  # swallowed by someone, as flask-limiter does
+            _db.session.execute(text("SELECT 1"))
+        with pytest.raises(PendingRollbackError) as refused:
+            _db.session.execute(text("SELECT 1"))
+        assert is_database_outage(refused.value)
+        _db.session.rollback()

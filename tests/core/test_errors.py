@@ -22,6 +22,14 @@ def broken_app(app):
     def db_down():
         raise OperationalError("INSERT …", {}, Exception("could not connect to server"))
 
+    @failing.route("/after-lost-connection")
+    def after_lost_connection():
+        # What SQLAlchemy raises for the next query once an earlier one lost its connection and
+        # the error was swallowed (flask-limiter does that in its key functions).
+        from sqlalchemy.exc import PendingRollbackError
+
+        raise PendingRollbackError("Can't reconnect until invalid transaction is rolled back.")
+
     failing.test_client_class = app.test_client_class
     yield failing
     with failing.app_context():
@@ -46,6 +54,12 @@ def test_database_outage_is_a_503_that_says_nothing_was_saved(broken_app):
     assert response.headers["Retry-After"] == "30"
     body = response.get_data(as_text=True)
     assert "Nothing was saved" in body and "cannot reach our database" in body
+
+
+def test_a_query_refused_after_a_lost_connection_is_a_503_not_a_500(broken_app):
+    response = broken_app.test_client().get("/after-lost-connection")
+    assert response.status_code == 503
+    assert "Nothing was saved" in response.get_data(as_text=True)
 
 
 def test_unreachable_database_gives_503_on_pages_that_need_it(tmp_path):

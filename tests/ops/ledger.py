@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from ops.http import Browser, Response
+from ops.http import CSRF_INPUT, Browser, Response
 
 MAX_TRIES = 40
 
@@ -100,6 +100,26 @@ class Registration:
         )
 
 
+def signed_in_token(browser: Browser, email: str, password: str, page: str) -> str:
+    """The CSRF token of a page that needs a session, keeping the session across faults.
+
+    Signing in again on every retry would soon meet the per-account sign-in limit, and a browser
+    that still holds a session is sent away from the sign-in page. So a session is kept while the
+    server is busy or away (503, reset connections) and replaced only once the page says it is
+    gone (a redirect to sign in).
+    """
+    if browser.cookies:
+        response = browser.get(page)
+        match = CSRF_INPUT.search(response.body) if response.status == 200 else None
+        if match:
+            return match.group(1)
+        if response.status not in (302, 303):
+            raise RuntimeError(f"{page} answered {response.status}")
+        browser.cookies.clear()
+    browser.sign_in(email, password)
+    return browser.csrf_token(page)
+
+
 class DetailsUpdate:
     """POST /account/details by a signed-in person: the last acknowledged version must stick."""
 
@@ -110,8 +130,7 @@ class DetailsUpdate:
 
     def start(self, browser: Browser, client: int) -> dict:
         email = self.emails[client]
-        browser.sign_in(email, self.password)
-        return {"token": browser.csrf_token("/account/details"), "email": email}
+        return {"token": signed_in_token(browser, email, self.password, "/account/details"), "email": email}
 
     def send(self, browser: Browser, state: dict, n: int) -> tuple[str, int, Response]:
         form = {"display_name": f"Version {n}", "ward_id": str(self.ward_id), "csrf_token": state["token"]}
@@ -257,16 +276,7 @@ class ConsultationResponse:
 
     def start(self, browser: Browser, client: int) -> dict:
         email = self.emails[client]
-        # Sign in once per browser (sign-ins are rate limited per account); again only if the
-        # session is gone (the answer page then redirects to sign-in and has no token).
-        if getattr(browser, "signed_in_as", None) != email:
-            browser.sign_in(email, self.password)
-            browser.signed_in_as = email
-        try:
-            token = browser.csrf_token(f"/consultations/{self.slug}/respond/1")
-        except RuntimeError:
-            browser.signed_in_as = None
-            raise
+        token = signed_in_token(browser, email, self.password, f"/consultations/{self.slug}/respond/1")
         return {"token": token, "email": email}
 
     def send(self, browser: Browser, state: dict, n: int) -> tuple[str, int, Response]:
