@@ -19,8 +19,12 @@ Cell keys (dates are ordinals, so that keys are plain JSON):
   question)``: responses that answered / skipped it; ``("qo"|"qn", consultation, question,
   option)``: responses that chose / (multiple choice) did not choose an option or scale point;
 * ``("ideas", consultation)``, ``("is", consultation, status)``: ideas, by status;
+  ``("is-public", consultation)`` (never published): the published ideas, not withdrawn;
   ``("sup", consultation, idea)``: supports of an idea (published for the top ideas only);
 * ``("mod", start, end, outcome)``: moderation decisions (``outcome`` None for all of them).
+
+Cells whose count equals what another public page shows (results while public, idea counts,
+supports) are passed to ``protect_linked`` as ``known`` (see the README).
 
 Results, ideas and supports are of the whole consultation (every area, since it opened); the
 moderation figures are of the whole site. Neither changes with the area filter.
