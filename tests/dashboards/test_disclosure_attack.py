@@ -247,3 +247,24 @@ def _idea_b():
     from civic.ideas.models import Idea
 
     return db.session.scalar(select(Idea.id).where(Idea.title == "Idea B"))
+
+
+def test_results_are_known_only_while_public_and_figures_only_when_equal(consultation_town):
+    """Open without results_while_open: the results are no public figure. A support by an account
+    since deleted: the idea page still counts it, the dashboards do not, so that idea's supports
+    are not declared known (the public figure is only a bound)."""
+    from civic.accounts.models import User
+    from civic.ideas.models import Support
+
+    idea = consultation_town["ideas"][0]
+    supporter = db.session.scalar(select(Support.user_id).where(Support.idea_id == idea.id).order_by(Support.id))
+    db.session.get(User, supporter).deleted_at = utcnow()
+    db.session.commit()
+    counted = queries.count_cells()
+    assert not any(k[0] in ("res", "qa", "qs", "qo", "qn") for k in counted.known)
+    assert ("sup", "bus-lanes", idea.id) not in counted.known
+    assert any(k[0] == "sup" for k in counted.known)  # the ideas that account did not support
+    consultation_town["bus"].results_while_open = True
+    db.session.commit()
+    counted = queries.count_cells()
+    assert ("res", "bus-lanes") in counted.known and ("res", "parks") not in counted.known
