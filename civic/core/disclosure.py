@@ -27,6 +27,15 @@ finds every cell fixed by a chain of single equations and every cell pinned by t
 "fewer than 10" cells adding up to 2 are both 1). The test suite also plays an exact
 linear-algebra attacker over every filter combination (tests/dashboards/test_disclosure_attack.py).
 
+Cells the attacker knows exactly from elsewhere (``known``: figures other public pages show, such
+as an idea's support count or a consultation's results) are points in the attack, are never
+suppressed and are never withheld as partners (withholding them would hide nothing). A small cell
+that the known figures pin down whatever the dashboards withhold (the attack, played with every
+other published non-zero cell withheld, still fixes it) cannot be protected: it is *published as
+it is*, since anyone can already work it out from the public pages, and a "fewer than 10" there
+would only pretend otherwise (and would make the protection try, and fail, to withhold its way
+out). Such cells are then known too. Without known cells nothing changes.
+
 ``protect_counts`` is the one-group case (categories and their total), built on the same engine.
 """
 
@@ -121,6 +130,7 @@ def protect_linked(
     cost: Callable[[Key], float] | None = None,
     limit: int | None = None,
     zero_is_small: bool = False,
+    known: Collection[Key] | None = None,
 ) -> dict[Key, Protected]:
     """Protect every cell that may be published, across every relation between them.
 
@@ -130,7 +140,10 @@ def protect_linked(
     first; the smaller count breaks ties). With ``zero_is_small``, zero is suppressed like 1 to 9
     (so "fewer than 10" means 0 to 9) unless the published figures already give it away: in
     tables of many small cells, published zeros would tell the attacker which cells hold the
-    ones, and every total would then pin them. Returns a ``Protected`` for every published cell.
+    ones, and every total would then pin them. ``known`` names cells (published or hidden) whose
+    value the attacker knows exactly from elsewhere: never suppressed, never partners, points in
+    the attack; a small cell they pin whatever is withheld is published as it is (see the module
+    docstring). Returns a ``Protected`` for every published cell.
     The result depends only on the arguments, so every page that shows a cell shows it the
     same way.
     """
@@ -142,6 +155,7 @@ def protect_linked(
     if published is not None:
         for k in published:
             shown[index[k]] = True
+    fixed = {index[k] for k in known} if known else set()
     rels = [(index[t], tuple(index[p] for p in parts)) for t, parts in relations]
     member_of: list[list[int]] = [[] for _ in keys]
     for r, (t, parts) in enumerate(rels):
@@ -150,7 +164,9 @@ def protect_linked(
     rank = [((cost(k) if cost else 0), value[i], i) for i, k in enumerate(keys)]
 
     floor = 0 if zero_is_small else 1
-    primary = {i for i in range(len(keys)) if shown[i] and floor <= value[i] < limit and (value[i] or zero_is_small)}
+    primary = {
+        i for i in range(len(keys)) if shown[i] and i not in fixed and floor <= value[i] < limit and (value[i] or zero_is_small)
+    }
     secondary: set[int] = set()
     hi: dict[int, int] = {}
     # Cells that no chain of relations links are independent: an attack on one part tells the
@@ -162,9 +178,12 @@ def protect_linked(
     for part, part_rels in _components(len(keys), rels, member_of):
         if not any(i in primary for i in part):
             continue
-        part_secondary, part_hi = _protect_part(part, part_rels, rels, value, shown, primary, rank, keys, limit, floor)
+        part_secondary, part_hi, given_away = _protect_part(
+            part, part_rels, rels, value, shown, primary, rank, keys, limit, floor, fixed
+        )
         secondary |= part_secondary
         hi.update(part_hi)
+        primary -= given_away
 
     out: dict[Key, Protected] = {}
     for i, k in enumerate(keys):
@@ -206,9 +225,10 @@ def _components(size: int, rels, member_of) -> list[tuple[list[int], list[int]]]
     return parts
 
 
-def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, limit, floor):
-    """The secondary suppression of one connected part, and the final upper bound of each of its
-    cells (in global indices). Local indices keep the global order, so ties break as globally."""
+def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, limit, floor, fixed=frozenset()):
+    """The secondary suppression of one connected part, the final upper bound of each of its
+    cells, and the small cells the known ones give away whatever is withheld (in global indices).
+    Local indices keep the global order, so ties break as globally."""
     local = {g: i for i, g in enumerate(cells)}
     l_value = [value[g] for g in cells]
     l_shown = [shown[g] for g in cells]
@@ -219,9 +239,21 @@ def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, lim
         for m in (t, *members):
             l_member_of[m].append(r)
     l_rank = [(*rank[g][:2], g, i) for i, g in enumerate(cells)]
+    l_known = {local[g] for g in cells if g in fixed}
+    given_away: set[int] = set()
+    if l_known:
+        # Withholding can only widen the attacker's intervals, so what the known cells pin with
+        # every other published non-zero cell withheld is pinned whatever we withhold: publish the
+        # small ones as they are, and never choose such a cell as a partner.
+        everything = {i for i in range(len(cells)) if l_shown[i] and i not in l_known and i not in l_primary and l_value[i]}
+        _, lo, hi = _attack(l_value, l_shown, l_primary, everything, l_rels, l_member_of, limit, floor, l_known)
+        pinned = {i for i in l_primary | everything if lo[i] == hi[i]}
+        given_away = pinned & l_primary
+        l_primary -= given_away
+        l_known |= pinned
     l_secondary: set[int] = set()
     while True:
-        exposed, lo, hi = _attack(l_value, l_shown, l_primary, l_secondary, l_rels, l_member_of, limit, floor)
+        exposed, lo, hi = _attack(l_value, l_shown, l_primary, l_secondary, l_rels, l_member_of, limit, floor, l_known)
         if not exposed:
             break
         # Small cells first: a withheld cell is usually exposed only through a small one, and
@@ -229,21 +261,29 @@ def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, lim
         small = sorted(c for c in exposed if c in l_primary)
         added: set[int] = set()
         for cell in small or sorted(exposed):
-            partner = _partner(cell, exposed[cell], l_shown, l_value, l_primary | l_secondary, added, l_rels, l_member_of, l_rank)
+            partner = _partner(
+                cell, exposed[cell], l_shown, l_value, l_primary | l_secondary, added, l_rels, l_member_of, l_rank, l_known
+            )
             if partner is None:
                 raise RuntimeError(f"cannot protect {keys[cells[cell]]!r}: no published cell left to withhold beside it")
             added.add(partner)
         l_secondary |= added
-    return {cells[i] for i in l_secondary}, {cells[i]: hi[i] for i in range(len(cells))}
+    return (
+        {cells[i] for i in l_secondary},
+        {cells[i]: hi[i] for i in range(len(cells))},
+        {cells[i] for i in given_away},
+    )
 
 
-def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1):
+def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1, known=frozenset()):
     """Narrow every cell's interval through the relations; return the suppressed non-zero cells
     pinned to one value, each with the relation that pinned it, and the final intervals."""
     lo = [0] * len(value)
     hi = [_UNBOUNDED] * len(value)
     for i, v in enumerate(value):
-        if i in primary:
+        if i in known:
+            lo[i] = hi[i] = v
+        elif i in primary:
             lo[i], hi[i] = floor, limit - 1
         elif i in secondary:
             lo[i], hi[i] = limit, _UNBOUNDED
@@ -286,10 +326,11 @@ def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1):
     return exposed, lo, hi
 
 
-def _partner(cell, via, shown, value, suppressed, added, rels, member_of, rank) -> int | None:
+def _partner(cell, via, shown, value, suppressed, added, rels, member_of, rank, known=frozenset()) -> int | None:
     """The cell to withhold so that ``cell`` is hidden again: the cheapest published non-zero
     cell in the relation that exposed it, else in the nearest relation around it (or one
-    already chosen in this round, if that is nearer)."""
+    already chosen in this round, if that is nearer). Known cells are neither chosen nor
+    looked through (they are points to the attacker, like published ones)."""
     seen_rel: set[int] = set()
     seen_cell = {cell}
     levels = [[via], member_of[cell]]  # the exposing relation first, then the others of the cell
@@ -305,6 +346,8 @@ def _partner(cell, via, shown, value, suppressed, added, rels, member_of, rank) 
             for m in (t, *parts):
                 if m in added:
                     return m
+                if m in known:
+                    continue
                 if m in suppressed or not shown[m]:
                     if m not in seen_cell:
                         seen_cell.add(m)

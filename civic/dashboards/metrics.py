@@ -263,6 +263,10 @@ IDEA_STATUSES: tuple[tuple[str, str], ...] = (
     ("withdrawn", "Withdrawn by the author"),
 )
 
+# The statuses of the ideas anyone can read (published, not withdrawn), by the council's response:
+# the ideas that public pages list and count.
+PUBLIC_IDEA_STATUSES: tuple[str, ...] = ("published", "under_consideration", "accepted", "implemented", "not_taken_forward")
+
 
 def idea_status_of(status: str, response_status: str | None, withdrawn: bool) -> str:
     """The one status an idea is counted under (a key of IDEA_STATUSES)."""
@@ -286,6 +290,7 @@ def ideas() -> Select:
         Idea.response_status,
         Idea.withdrawn_at.is_not(None).label("withdrawn"),
         Idea.created_at,
+        Idea.support_count,  # what the public idea pages show (see queries.public_figures)
     )
 
 

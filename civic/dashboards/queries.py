@@ -19,8 +19,12 @@ Cell keys (dates are ordinals, so that keys are plain JSON):
   question)``: responses that answered / skipped it; ``("qo"|"qn", consultation, question,
   option)``: responses that chose / (multiple choice) did not choose an option or scale point;
 * ``("ideas", consultation)``, ``("is", consultation, status)``: ideas, by status;
+  ``("is-public", consultation)`` (never published): the published ideas, not withdrawn;
   ``("sup", consultation, idea)``: supports of an idea (published for the top ideas only);
 * ``("mod", start, end, outcome)``: moderation decisions (``outcome`` None for all of them).
+
+Cells whose count equals what another public page shows (results while public, idea counts,
+supports) are passed to ``protect_linked`` as ``known`` (see the README).
 
 Results, ideas and supports are of the whole consultation (every area, since it opened); the
 moderation figures are of the whole site. Neither changes with the area filter.
@@ -202,7 +206,13 @@ def publish(counted: Counted, now: datetime, cells: dict[tuple, Protected] | Non
     result of that call, when the caller has made it)."""
     if cells is None:
         cells = protect_linked(
-            counted.values, counted.relations, counted.published, cost=_cost, limit=counted.limit, zero_is_small=True
+            counted.values,
+            counted.relations,
+            counted.published,
+            cost=_cost,
+            limit=counted.limit,
+            zero_is_small=True,
+            known=counted.known,
         )
     return Publication(
         built_at=now,
@@ -237,6 +247,7 @@ class Counted:
     limit: int
     content: dict = field(default_factory=dict)
     medians: dict = field(default_factory=dict)
+    known: set[tuple] = field(default_factory=set)  # cells public pages show exactly
 
 
 def count_cells(now: datetime | None = None) -> Counted:
@@ -283,8 +294,15 @@ def count_cells(now: datetime | None = None) -> Counted:
     if "registration" in kinds:
         builder.link_registrations()
     content = {}
+    known: set[tuple] = set()
     if consultations:
-        content = builder.add_content(_load_content(people, consultation_by_id, today))
+        loaded = _load_content(people, consultation_by_id, today)
+        content = builder.add_content(loaded)
+        public = {**loaded.public, **_public_results(content, consultation_by_id, now)}
+        # Known to anyone: the cells whose count equals, right now, what a public page shows.
+        # Where they differ (a support by a deleted account, a response by someone with no
+        # ward...), the public figure only bounds the cell; that bound is not played.
+        known = {k for k, v in public.items() if builder.values.get(k) == v}
     medians = builder.add_moderation(_load_decisions(today))
     return Counted(
         values=builder.values,
@@ -300,6 +318,7 @@ def count_cells(now: datetime | None = None) -> Counted:
         limit=limit,
         content=content,
         medians=medians,
+        known=known,
     )
 
 
@@ -494,6 +513,10 @@ class _CubeBuilder:
             for status, _ in metrics.IDEA_STATUSES:
                 self._cell(("is", slug, status), statuses.get(status, 0))
             self.relations.append((total, tuple(("is", slug, status) for status, _ in metrics.IDEA_STATUSES)))
+            # The published ideas (any response, not withdrawn): the count public pages show.
+            listed = ("is-public", slug)  # never published here: only there to carry the relation
+            self._cell(listed, sum(statuses.get(status, 0) for status in metrics.PUBLIC_IDEA_STATUSES), published=False)
+            self.relations.append((listed, tuple(("is", slug, status) for status in metrics.PUBLIC_IDEA_STATUSES)))
             self._link_to_activity(total, "idea", slug, self.values[total])
             per_idea = content.supports.get(slug, {})
             top = {idea for idea, _ in content.top_ideas.get(slug, [])}
@@ -550,6 +573,9 @@ class _Content:
     idea_statuses: dict[str, dict[str, int]]
     supports: dict[str, dict[int, int]]  # slug -> idea id -> supports (every idea of the consultation)
     top_ideas: dict[str, list[tuple[int, str]]]
+    # What the public idea pages show: each published idea's support count, the published ideas
+    # (not withdrawn) by response status and in all, keyed by the cells they equal when they do.
+    public: dict[tuple, int] = field(default_factory=dict)
 
 
 def _load_content(people, consultation_by_id: dict[int, str], today: int) -> _Content:
@@ -605,11 +631,24 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int) -> _Co
     statuses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     idea_slug: dict[int, str] = {}
     visible: list[tuple[int, str, str]] = []
+    public: dict[tuple, int] = {}
+    for slug in consultation_by_id.values():  # none published is a public figure too
+        public[("is-public", slug)] = 0
+        for status in metrics.PUBLIC_IDEA_STATUSES:
+            public[("is", slug, status)] = 0
     for row in db.session.execute(metrics.ideas()):
         slug = consultation_by_id.get(row.consultation_id)
         if slug is None:
             continue
         idea_slug[row.id] = slug
+        # Public pages, counted the way they count (ideas.services.published_idea_count, the idea
+        # pages' support_count): whoever the author or supporters are, whatever the date.
+        if row.status == "published":
+            public[("sup", slug, row.id)] = row.support_count or 0
+            if not row.withdrawn:
+                status = metrics.idea_status_of(row.status, row.response_status, False)
+                public[("is", slug, status)] = public.get(("is", slug, status), 0) + 1
+                public[("is-public", slug)] += 1
         if counted(row.author_id, row.created_at):
             statuses[slug][metrics.idea_status_of(row.status, row.response_status, bool(row.withdrawn))] += 1
         if row.status == "published" and not row.withdrawn:
@@ -632,7 +671,79 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int) -> _Co
         idea_statuses=statuses,
         supports=supports,
         top_ideas=top,
+        public=public,
     )
+
+
+def _public_results(content: dict[str, ContentShape], consultation_by_id: dict[int, str], now: datetime) -> dict[tuple, int]:
+    """What the public results pages show now (``consultations.services.tally`` and
+    ``submitted_count``, counted the same way but for every consultation at once), keyed by the
+    cells they equal when they do: responses, and per question those who answered, did not, and
+    chose (or, for multiple choice, did not choose) each option. Only consultations whose results
+    are public now (``can_view_results``). A fixed number of queries."""
+    from sqlalchemy import func
+
+    from civic.consultations.models import Answer, Consultation, Question, QuestionKind, Response
+    from civic.consultations.permissions import can_view_results
+
+    facts = select(
+        Consultation.id,
+        Consultation.outcome_published_at,
+        Consultation.scheduled_at,
+        Consultation.opens_at,
+        Consultation.closes_at,
+        Consultation.results_while_open,
+    ).where(Consultation.id.in_(list(consultation_by_id)))
+    visible = {r.id: consultation_by_id[r.id] for r in db.session.execute(facts) if can_view_results(None, r, _as_utc(now))}
+    visible = {cid: slug for cid, slug in visible.items() if slug in content}
+    if not visible:
+        return {}
+    submitted = (Response.submitted_at.is_not(None), Response.consultation_id.in_(list(visible)))
+    per_consultation = select(Response.consultation_id, func.count()).where(*submitted).group_by(Response.consultation_id)
+    responses = dict(db.session.execute(per_consultation).all())
+    answered = dict(
+        db.session.execute(
+            select(Answer.question_id, func.count(func.distinct(Answer.response_id)))
+            .join(Response, Response.id == Answer.response_id)
+            .where(*submitted)
+            .group_by(Answer.question_id)
+        ).all()
+    )
+    chosen = {
+        (qid, key): n
+        for qid, key, n in db.session.execute(
+            select(Answer.question_id, Answer.option_id, func.count())
+            .join(Response, Response.id == Answer.response_id)
+            .where(*submitted, Answer.option_id.is_not(None))
+            .group_by(Answer.question_id, Answer.option_id)
+        )
+    }
+    chosen.update(
+        {
+            (qid, key): n
+            for qid, key, n in db.session.execute(
+                select(Answer.question_id, Answer.value, func.count())
+                .join(Response, Response.id == Answer.response_id)
+                .join(Question, Question.id == Answer.question_id)
+                .where(*submitted, Question.kind == QuestionKind.SCALE.value)
+                .group_by(Answer.question_id, Answer.value)
+            )
+        }
+    )
+    out: dict[tuple, int] = {}
+    for cid, slug in visible.items():
+        total = responses.get(cid, 0)
+        out[("res", slug)] = total
+        for q in content[slug].questions:
+            n = answered.get(q.id, 0)
+            out[("qa", slug, q.id)] = n
+            out[("qs", slug, q.id)] = total - n  # the page shows both
+            for key, _ in q.options:
+                count = chosen.get((q.id, key), 0)
+                out[("qo", slug, q.id, key)] = count
+                if q.kind == QuestionKind.MULTIPLE_CHOICE:
+                    out[("qn", slug, q.id, key)] = n - count
+    return out
 
 
 def _load_decisions(today: int) -> list[tuple[str, int, float]]:

@@ -128,6 +128,92 @@ class TestProtectLinked:
         assert exposed == {}
 
 
+class TestKnownCells:
+    """Cells the attacker knows exactly from elsewhere (public pages): never suppressed, never
+    partners, points in the attack."""
+
+    @staticmethod
+    def _replay(values, relations, out, known):
+        """The interval attack on the result, with the known cells as points: what it pins."""
+        index = {k: i for i, k in enumerate(values)}
+        rels = [(index[t], tuple(index[p] for p in parts)) for t, parts in relations]
+        member_of = [[r for r, (t, parts) in enumerate(rels) if i in (t, *parts)] for i in range(len(values))]
+        shown = [k in out for k in values]
+        primary = {index[k] for k, v in out.items() if v.suppressed and not v.secondary}
+        secondary = {index[k] for k, v in out.items() if v.secondary}
+        fixed = {index[k] for k in known}
+        exposed, _, _ = _attack(list(values.values()), shown, primary, secondary, rels, member_of, 10, 1, fixed)
+        keys = list(values)
+        return {keys[i] for i in exposed}
+
+    def test_a_known_small_cell_is_published_as_it_is(self):
+        out = protect_linked({"a": 4, "b": 30, "t": 34}, [("t", ("a", "b"))], limit=10, known={"a"})
+        assert out["a"].value == 4 and out["b"].value == 30 and out["t"].value == 34
+
+    def test_a_known_cell_is_never_chosen_as_a_partner(self):
+        # Without "b" known it would be the partner (cheapest); known, "c" is withheld instead.
+        values = {"a": 4, "b": 20, "c": 30, "t": 54}
+        relations = [("t", ("a", "b", "c"))]
+        assert protect_linked(values, relations, limit=10)["b"].secondary
+        out = protect_linked(values, relations, limit=10, known={"b"})
+        assert out["a"].suppressed and out["b"].value == 20 and out["c"].secondary and out["t"].value == 54
+        assert self._replay(values, relations, out, {"b"}) == set()
+
+    def test_a_hidden_known_cell_is_a_point_to_the_attacker(self):
+        # "whole" is never published here but is public elsewhere: "a" = whole - b must not be pinned.
+        values = {"a": 4, "b": 30, "whole": 34}
+        relations = [("whole", ("a", "b"))]
+        without = protect_linked(values, relations, published={"a", "b"}, limit=10)
+        assert without["a"].suppressed and without["b"].value == 30  # the hidden total hid the remainder
+        out = protect_linked(values, relations, published={"a", "b"}, limit=10, known={"whole"})
+        assert out["a"].suppressed and out["b"].secondary and "whole" not in out
+        assert self._replay(values, relations, out, {"whole"}) == set()
+
+    def test_a_small_cell_pinned_by_known_cells_alone_is_published_as_it_is(self):
+        # The ward split of a total known elsewhere, with the other ward also known: "a" follows
+        # whatever is withheld. It is published (and the run terminates instead of withholding
+        # every cell around it, then failing).
+        values = {"a": 4, "b": 30, "whole": 34, "x": 25, "y": 29, "side": 58}
+        relations = [("whole", ("a", "b")), ("side", ("a", "x", "y"))]
+        out = protect_linked(values, relations, published={"a", "b", "x", "y", "side"}, limit=10, known={"whole", "b"})
+        assert out["a"].value == 4
+        assert not any(v.suppressed for v in out.values())  # nothing withheld in vain
+
+    def test_a_zero_pinned_by_known_cells_is_shown(self):
+        values = {"a": 0, "b": 12, "t": 12}
+        out = protect_linked(values, [("t", ("a", "b"))], published={"a", "b"}, limit=10, zero_is_small=True, known={"t", "b"})
+        assert out["a"].value == 0
+
+    def test_known_cells_change_nothing_outside_their_part(self):
+        values = {"a": 4, "b": 30, "t": 34, "p": 3, "q": 40, "u": 43}
+        relations = [("t", ("a", "b")), ("u", ("p", "q"))]
+        plain = protect_linked(values, relations, limit=10)
+        out = protect_linked(values, relations, limit=10, known={"t", "b"})
+        assert {k: out[k] for k in "pqu"} == {k: plain[k] for k in "pqu"}
+        assert out["a"].value == 4  # pinned by the known total and part: published as it is
+
+    def test_random_tables_with_known_cells_leave_nothing_pinned(self):
+        import random
+
+        rng = random.Random(11)
+        for _ in range(60):
+            rows, cols = rng.randint(2, 4), rng.randint(2, 4)
+            values = {(r, c): rng.choice([0, 1, 3, 8, 12, 25, 40]) for r in range(rows) for c in range(cols)}
+            relations = []
+            for r in range(rows):
+                values[(r, "t")] = sum(values[(r, c)] for c in range(cols))
+                relations.append(((r, "t"), [(r, c) for c in range(cols)]))
+            for c in range(cols):
+                values[("t", c)] = sum(values[(r, c)] for r in range(rows))
+                relations.append((("t", c), [(r, c) for r in range(rows)]))
+            values[("t", "t")] = sum(values[(r, "t")] for r in range(rows))
+            relations.append((("t", "t"), [(r, "t") for r in range(rows)]))
+            known = set(rng.sample(sorted(values, key=repr), rng.randint(1, 4)))
+            out = protect_linked(values, relations, limit=10, known=known)
+            assert all(out[k].value == values[k] for k in known)
+            assert self._replay(values, relations, out, known) == set()
+
+
 class TestConnectedParts:
     """protect_linked protects each connected part of the cells on its own: only the work changes.
     The reference is the same rounds played on all the cells as one part (the former algorithm)."""
@@ -144,7 +230,7 @@ class TestConnectedParts:
         rank = [(cost(k), value[i], i) for i, k in enumerate(keys)]
         floor = 0 if zero_is_small else 1
         primary = {i for i in range(len(keys)) if shown[i] and floor <= value[i] < limit and (value[i] or zero_is_small)}
-        secondary, hi = disclosure._protect_part(
+        secondary, hi, _ = disclosure._protect_part(
             list(range(len(keys))), list(range(len(rels))), rels, value, shown, primary, rank, keys, limit, floor
         )
         out = {}

@@ -37,6 +37,18 @@ the equations have coefficients 0 and ±1, and the answer modulo p differs from 
 the rationals only if p divides one of their minors, which for tables of this size has a chance
 far below one in a million million.
 
+What the attacker also reads elsewhere (``public_figures``): the public pages, counted the way
+they count them: every published idea's support count, the published ideas of a consultation
+(in all and by the council's response, by counting the list), and the results of every
+consultation whose results are public now (responses, and per question those who answered and
+each option's count). Each is a *known value* of the dashboard meaning it counts. Public pages
+count everyone, the dashboards registered residents only, so the two can differ; the attacker is
+given (worst case) every public figure that equals its dashboard meaning, as if it knew that they
+count the same people, and no other (a figure that differs is only a bound, not played here).
+With the public figures, the supports since the start are the supports of the top ideas, of the
+other published ideas (known) and of the unpublished ones (unknown), and the published ideas are
+the sum of their response statuses.
+
 This attack is exact for equations. The bounds an attacker also knows (a "fewer than 10" cell
 is 0 to 9, a withheld one is 10 or more) are played by the interval attack inside
 ``protect_linked`` itself, which every publication passes.
@@ -46,10 +58,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from sqlalchemy import select
+
 from civic.accounts.demographics import DIMENSIONS
 from civic.core.disclosure import Protected
+from civic.core.models import utcnow
 from civic.dashboards import queries
 from civic.dashboards.metrics import IDEA_STATUSES, PERIODS, groups
+from civic.extensions import db
+
+# The ideas anyone can read (published, not withdrawn), by the council's response: the statuses
+# an idea card shows. Stated here from the product, not imported from the code under test.
+LISTED_STATUSES = ("published", "under_consideration", "accepted", "implemented", "not_taken_forward")
 
 P = 2**61 - 1
 
@@ -150,7 +170,57 @@ def _collect_content(put, slug, content) -> None:
         put(("sup", slug, t.id), t.supports)
 
 
-def equations(meanings, pub: queries.Publication, content_links: bool = False) -> list[dict[tuple, int]]:
+def public_figures(pub: queries.Publication) -> dict[tuple, int]:
+    """What the public pages show now, by the dashboard meaning each figure counts: read through
+    the public services (``tally``, ``published_idea_count``, ``Idea.support_count``)."""
+    from civic.consultations.models import SCALE_POINTS, Consultation, QuestionKind
+    from civic.consultations.permissions import can_view_results
+    from civic.consultations.services import tally
+    from civic.ideas.models import Idea
+    from civic.ideas.services import published_idea_count
+
+    now = utcnow()
+    out: dict[tuple, int] = {}
+    for ref in pub.consultations:
+        consultation = db.session.scalar(select(Consultation).where(Consultation.slug == ref.slug))
+        if consultation is None:
+            continue
+        slug = ref.slug
+        if can_view_results(None, consultation, now):
+            results = tally(consultation)
+            out[("res", slug)] = results.responses
+            for r in results.questions:
+                q = r.question
+                out[("qa", slug, q.id)] = r.answered
+                out[("qs", slug, q.id)] = results.responses - r.answered
+                if q.kind == QuestionKind.SCALE:
+                    keys = [key for key, _ in SCALE_POINTS]
+                else:
+                    keys = [o.id for o in q.options] if q.kind != QuestionKind.FREE_TEXT else []
+                for key, row in zip(keys, r.rows, strict=True):
+                    out[("qo", slug, q.id, key)] = row.count
+                    if q.kind == QuestionKind.MULTIPLE_CHOICE:
+                        out[("qn", slug, q.id, key)] = r.answered - row.count
+        ideas = db.session.scalars(select(Idea).where(Idea.consultation_id == consultation.id, Idea.status == "published"))
+        listed = dict.fromkeys(LISTED_STATUSES, 0)
+        for idea in ideas:
+            out[("sup", slug, idea.id)] = idea.support_count
+            if idea.withdrawn_at is None:
+                listed[idea.response_status or "published"] += 1
+        out[("is-public", slug)] = published_idea_count(consultation)
+        for status, n in listed.items():
+            out[("is", slug, status)] = n
+    return out
+
+
+def known_public(pub: queries.Publication, truth: dict[tuple, int]) -> dict[tuple, int]:
+    """The public figures that equal their dashboard meaning (``truth``: the true counts)."""
+    return {k: v for k, v in public_figures(pub).items() if truth.get(k) == v}
+
+
+def equations(
+    meanings, pub: queries.Publication, content_links: bool = False, public: dict[tuple, int] | None = None
+) -> list[dict[tuple, int]]:
     """The additive facts the attacker knows, as {meaning: coefficient} (each sums to zero)."""
     areas = pub.areas
     keys = set(meanings)
@@ -191,11 +261,11 @@ def equations(meanings, pub: queries.Publication, content_links: bool = False) -
             row[k] -= 1
         out.append({k: v for k, v in row.items() if v})
 
-    _content_equations(keys, pub, eq, sums, content_links)
+    _content_equations(keys, pub, eq, sums, content_links, public or {})
     return out
 
 
-def _content_equations(keys, pub, eq, sums, content_links) -> None:
+def _content_equations(keys, pub, eq, sums, content_links, public) -> None:
     tops = [a.code for a in pub.areas.values() if a.parent_code is None]
 
     def since_start(kind, slug):
@@ -219,9 +289,14 @@ def _content_equations(keys, pub, eq, sums, content_links) -> None:
             if content_links and "idea" in pub.consultation_kinds:
                 eq(("ideas", slug), since_start("idea", slug))
             if content_links and "support" in pub.consultation_kinds:
-                # Supports since the start = those of the top ideas + those of all the others.
-                parts = [("sup", slug, idea) for idea, _ in shape.top_ideas] + [("sup-others", slug)]
+                # Supports since the start = those of the top ideas + those of all the others
+                # (of each other published idea, read on its page, and of the unpublished ones).
+                top = {("sup", slug, idea) for idea, _ in shape.top_ideas}
+                listed = {k for k in public if k[0] == "sup" and k[1] == slug} - top
+                parts = sorted(top | listed, key=repr) + [("sup-others", slug)]
                 sums(since_start("support", slug), parts)
+            if ("is-public", slug) in public:
+                eq(("is-public", slug), [("is", slug, status) for status in LISTED_STATUSES])
     windows = sorted({k[1:3] for k in keys if k[0] == "mod"})
     for s, e in windows:
         outcomes = [k for k in keys if k[0] == "mod" and k[1:3] == (s, e) and k[3] is not None]
@@ -233,16 +308,23 @@ def _content_equations(keys, pub, eq, sums, content_links) -> None:
                 eq(k, [("mod", *nearest, k[3]), ("mod-rest", s, e, k[3])])
 
 
-def fixed_suppressed(meanings: dict[tuple, object], eqs: list[dict[tuple, int]]) -> list[tuple]:
-    """The suppressed meanings that the equations and the published numbers fix exactly."""
+def fixed_suppressed(
+    meanings: dict[tuple, object], eqs: list[dict[tuple, int]], public: dict[tuple, int] | None = None
+) -> list[tuple]:
+    """The suppressed meanings that the equations, the published numbers and the public figures
+    (known values from other pages) fix exactly. A suppressed meaning that is itself a public
+    figure is no secret and is not reported."""
+    public = public or {}
 
     def known(k):
+        if k in public:
+            return True
         v = meanings.get(k)
         if v is None:
             return False
         return v.value is not None
 
-    suppressed = {k for k, v in meanings.items() if v.value is None}
+    suppressed = {k for k, v in meanings.items() if v.value is None and k not in public}
     # Each equation restricted to the unknowns (published numbers move to the constant side).
     rows = []
     for row in eqs:

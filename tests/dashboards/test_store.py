@@ -33,12 +33,19 @@ def test_PV04_what_is_stored_is_the_protected_cells_only(consultation_town):
     import json
     import zlib
 
-    pub = queries.build_publication()
+    counted = queries.count_cells()
+    pub = queries.publish(counted, utcnow())
     data = json.loads(zlib.decompress(store.dumps(pub)))
     counts = [value for _, value, _ in data["cells"]]
     assert None in counts
-    assert all(v is None or v == 0 or v >= pub.limit for v in counts)
+    # Small counts only where a public page shows the same count (an idea's supports, say).
+    small = {_key(key) for key, value, _ in data["cells"] if value is not None and 0 < value < pub.limit}
+    assert small <= counted.known
     assert "must never reach" not in json.dumps(data)
+
+
+def _key(value):
+    return tuple(_key(v) for v in value) if isinstance(value, list) else value
 
 
 def _stored_count():

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from civic.areas.models import Area, AreaLevel
+from civic.dashboards import queries
 from civic.extensions import db
 from tests.factories import build_geography, make_user
 
@@ -241,9 +242,14 @@ def test_consultation_csvs_hold_no_small_counts_and_no_free_text(client, consult
     rows = _csv(response)
     count_columns = [i for i, h in enumerate(rows[0]) if h in ("responses", "ideas", "supports", "did_not_choose")]
     assert count_columns
+    # A small count only where a public page shows the same count (the published ideas, an idea's
+    # supports; results too once public): its value is then one of those of the known cells.
+    counted = queries.count_cells()
+    kinds = {"results": ("res", "qa", "qs", "qo", "qn"), "ideas": ("ideas", "is"), "top-ideas": ("sup",)}[table]
+    public = {counted.values[k] for k in counted.known if k[0] in kinds and k[1] == "bus-lanes"}
     for row in rows[1:]:
         for i in count_columns:
-            assert row[i] in ("", "[fewer than 10]", "[withheld]") or int(row[i]) >= 10, (table, row)
+            assert row[i] in ("", "[fewer than 10]", "[withheld]") or int(row[i]) >= 10 or int(row[i]) in public, (table, row)
     text = response.get_data(as_text=True)
     assert "must never reach" not in text and "@example.org" not in text
 
