@@ -221,11 +221,11 @@ def build_ideas(conn, tier: Tier, rng: random.Random, facts: Facts) -> None:
     for i, (slug, area_id, _) in enumerate(plan):
         cid = first_id + i
         title = f"Bench ideas {i}"
-        consultations.append((cid, slug, title, "", "", opens, closes, opens - timedelta(days=7), False, False, "", now, now))
+        consultations.append((cid, slug, title, "", "", opens, closes, opens - timedelta(days=7), False, False, "", 1, now, now))
         scopes.append((cid, area_id))
         collections.append((cid, "post", 100, json.dumps(["Transport", "Parks", "Housing"])))
     columns = ["id", "slug", "title", "summary", "body", "opens_at", "closes_at", "scheduled_at"]
-    columns += ["results_while_open", "publish_free_text", "outcome_decision", "created_at", "updated_at"]
+    columns += ["results_while_open", "publish_free_text", "outcome_decision", "questions_per_page", "created_at", "updated_at"]
     _copy(conn, "consultation", columns, consultations)
     _copy(conn, "consultation_area", ["consultation_id", "area_id"], scopes)
     _copy(conn, "idea_collection", ["consultation_id", "moderation", "threshold_basis_points", "categories_json"], collections)
