@@ -12,6 +12,7 @@ Public URLs are looked up by endpoint name and left out when the owning domain h
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,7 +54,9 @@ class Shown:
     context_text: str
 
 
-class ModeratedKind:
+class ModeratedKind(ABC):
+    """What moderation needs to know of one kind of content; each kind fills in the abstract parts."""
+
     name: str
     label: str
     model: type
@@ -71,18 +74,20 @@ class ModeratedKind:
     def author_id(self, item) -> int | None:
         return item.author_id
 
+    @abstractmethod
     def consultation(self, item) -> Consultation:
-        raise NotImplementedError
+        """(each kind)"""
 
     def submitted_at(self, item) -> datetime:
         return item.created_at
 
+    @abstractmethod
     def shown(self, item) -> Shown:
-        raise NotImplementedError
+        """(each kind)"""
 
+    @abstractmethod
     def full_text(self, item) -> str:
         """Everything the author wrote, as plain text (for the officer's item page)."""
-        raise NotImplementedError
 
     def public_url(self, item) -> str | None:
         return None
@@ -98,8 +103,9 @@ class ModeratedKind:
     def by_author(self, user_id: int) -> Select:
         return select(self.model).where(self.model.author_id == user_id)
 
+    @abstractmethod
     def with_consultation(self, query: Select, consultation_id: int) -> Select:
-        raise NotImplementedError
+        """(each kind)"""
 
 
 class IdeaKind(ModeratedKind):
