@@ -18,7 +18,6 @@ from civic.accounts.forms import optional_int
 from civic.core.forms import options
 from civic.ideas.models import ModerationMode, ResponseStatus
 from civic.ideas.services import BODY_MAX, COMMENT_MAX, TITLE_MAX
-from civic.moderation.models import ReportReason
 
 
 class IdeaForm(FlaskForm):
@@ -70,19 +69,6 @@ class EditCommentForm(FlaskForm):
 
 class DeleteCommentForm(FlaskForm):
     submit = SubmitField("Delete comment", widget=GovSubmitInput())
-
-
-class ReportForm(FlaskForm):
-    reason = RadioField(
-        "Why are you reporting this?",
-        choices=options([(r.value, r.label) for r in ReportReason]),
-        validators=[InputRequired(message="Choose why you are reporting this")],
-        widget=GovRadioInput(),
-    )
-    note = TextAreaField(
-        "Anything else we should know (optional)", validators=[Optional(), Length(max=500)], widget=GovTextArea()
-    )
-    submit = SubmitField("Send report", widget=GovSubmitInput())
 
 
 class ResponseForm(FlaskForm):

@@ -19,13 +19,13 @@ from civic.ideas.forms import (
     DeleteCommentForm,
     EditCommentForm,
     IdeaForm,
-    ReportForm,
     ResponseForm,
     SupportForm,
     WithdrawForm,
 )
 from civic.ideas.models import ModerationMode, ResponseStatus
 from civic.ideas.services import STATUS_FILTERS
+from civic.moderation.forms import ReportForm  # one report form for every kind of content
 
 bp = Blueprint("ideas", __name__)
 
