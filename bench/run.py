@@ -60,12 +60,14 @@ WARM_UP_SECONDS = 2
 SIGNED_IN_FOR_REAL = 8
 # In the surge, each wrk connection is an agent sending at most this many requests a second.
 SURGE_AGENT_RPS = 2
+# A paced run's agents think this long between requests (so 300/s takes 60 agents).
+PACED_THINK_MS = 200
 
 
 @dataclass
 class Row:
     name: str
-    kind: str  # ceiling | scenario | sql | surge | waiting
+    kind: str  # ceiling | scenario | sql | paced | surge | waiting
     rps: float | None = None
     p50: float | None = None
     p95: float | None = None
@@ -250,6 +252,25 @@ class Bench:
         self.rows.append(row)
         if scenario.sql == "capture" and not self.args.no_sql:
             self.rows.append(self.measure_sql(scenario, row))
+        if scenario.paced_rps and not self.args.no_paced:
+            self.rows.append(self.measure_paced(scenario, requests))
+
+    def measure_paced(self, scenario: Scenario, requests: list[wrk.Request]) -> Row:
+        """The scenario at a stated rate: its latency when the server is not saturated.
+
+        Each wrk connection is an agent that waits PACED_THINK_MS after each answer, so the
+        offered rate is connections / (think + latency): it falls if the server slows down,
+        and the row shows the rate achieved beside the offered one.
+        """
+        rate = scenario.paced_rps
+        connections = max(4, math.ceil(rate * PACED_THINK_MS / 1000))
+        delay_ms = connections / rate * 1000
+        result = wrk.run(self.server.base_url, requests, seconds=self.seconds, connections=connections, delay_ms=delay_ms)
+        row = _from_wrk(f"  paced: {rate:g}/s offered, {connections} agents", "paced", result, scenario.expect)
+        row.vs_hello = row.rps / self.hello_rps if self.hello_rps else None
+        row.detail.update(offered_rps=rate, think_ms=delay_ms)
+        row.note = f"{row.rps / rate:.0%} of offered"
+        return row
 
     def measure_sql(self, scenario: Scenario, row: Row) -> Row:
         actors = self.people_for(scenario)[:8]
@@ -481,6 +502,7 @@ def parse_args(argv: list[str]):
     parser.add_argument("--only", action="append", help="run only this scenario (repeatable)")
     parser.add_argument("--no-sql", action="store_true", help="skip the SQL ceilings")
     parser.add_argument("--no-surge", action="store_true", help="skip the deadline surge")
+    parser.add_argument("--no-paced", action="store_true", help="skip the runs paced at a scenario's stated rate")
     parser.add_argument("--no-beyond", action="store_true", help="stop the surge at 25× (no saturation search)")
     parser.add_argument("--keep-db", action="store_true", help="keep the run's database")
     parser.add_argument(

@@ -77,6 +77,15 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _forget_reference_data():
+    """Each test starts with nothing remembered from another test's database (civic/core/memo.py)."""
+    from civic.core import memo
+
+    memo.clear_all()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _app_context(request):
     """For tests that use the app: an app context, then an empty database afterwards."""
     if "app" not in request.fixturenames:

@@ -327,14 +327,19 @@ def load_session(raw_token: str | None) -> User | None:
     """The user for a session token, if that session is still open on the server."""
     if not raw_token:
         return None
-    row = db.session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _sha256(raw_token), UserSession.expires_at > utcnow(), User.deleted_at.is_(None))
-        # Every signed-in request loads the person's ward; not its outline, which pages that
-        # draw maps load themselves (found by the benchmark: kilobytes per request at metro scale).
-        .options(joinedload(User.ward).defer(Area.boundary))
-    ).first()
+    row = (
+        db.session.execute(
+            select(UserSession, User)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == _sha256(raw_token), UserSession.expires_at > utcnow(), User.deleted_at.is_(None))
+            # Every signed-in request loads the person's ward; not its outline, which pages that
+            # draw maps load themselves (found by the benchmark: kilobytes per request at metro scale).
+            # The roles come in the same statement: every request that checks a permission needs them.
+            .options(joinedload(User.ward).defer(Area.boundary), joinedload(User.roles))
+        )
+        .unique()
+        .first()
+    )
     if row is None:
         return None
     user = row.User

@@ -184,6 +184,9 @@ def _apply_draft(consultation: Consultation, draft: ConsultationDraft) -> None:
     consultation.opens_at = draft.opens_at
     consultation.closes_at = draft.closes_at
     consultation.areas = areas
+    # Set even when only the areas changed (no column would): what is remembered about a
+    # consultation's scope is keyed on it (civic/core/memo.py).
+    consultation.updated_at = utcnow()
     consultation.results_while_open = bool(draft.results_while_open)
     consultation.publish_free_text = bool(draft.publish_free_text)
     consultation.questions_per_page = draft.questions_per_page

@@ -16,12 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
 
 from civic.areas.models import Area
 from civic.consultations.lifecycle import stage_allows
 from civic.consultations.models import ConsultationArea
 from civic.core.content import ContentStatus
+from civic.core.memo import Memo
 from civic.core.models import utcnow
 from civic.core.permissions import Permission, has_permission
 from civic.extensions import db
@@ -66,27 +68,32 @@ def ward_in_scope(ward, areas) -> bool:
     return False
 
 
-def lives_in_scope(user, consultation) -> bool:
-    """``ward_in_scope`` for a person, in one query on ids (no area rows or boundaries loaded)."""
-    ward_id = getattr(user, "ward_id", None)
-    if ward_id is None:
-        return False
-    parent = select(Area.parent_id).where(Area.id == ward_id).scalar_subquery()
-    grandparent = select(Area.parent_id).where(Area.id == parent).scalar_subquery()
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    ConsultationArea.consultation_id == consultation.id,
-                    or_(
-                        ConsultationArea.area_id == ward_id,
-                        ConsultationArea.area_id == parent,
-                        ConsultationArea.area_id == grandparent,
-                    ),
-                )
+# Which areas lie inside each consultation's areas, remembered per process (civic/core/memo.py),
+# keyed on the consultation's updated_at: its areas change only through an edit, which sets it.
+_SCOPE = Memo("areas inside a consultation's areas", seconds=60)
+
+
+def area_ids_in_scope(consultation) -> frozenset[int]:
+    """Ids of the consultation's areas and of every area inside them (one query on ids)."""
+
+    def compute() -> frozenset[int]:
+        parent = aliased(Area)
+        scope = select(ConsultationArea.area_id).where(ConsultationArea.consultation_id == consultation.id)
+        return frozenset(
+            db.session.scalars(
+                select(Area.id)
+                .outerjoin(parent, parent.id == Area.parent_id)
+                .where(or_(Area.id.in_(scope), Area.parent_id.in_(scope), parent.parent_id.in_(scope)))
             )
         )
-    )
+
+    return _SCOPE.get((consultation.id, consultation.updated_at), compute)
+
+
+def lives_in_scope(user, consultation) -> bool:
+    """``ward_in_scope`` for a person: their ward is one of the consultation's areas or inside one."""
+    ward_id = getattr(user, "ward_id", None)
+    return ward_id is not None and ward_id in area_ids_in_scope(consultation)
 
 
 def _participation(user, consultation, permission: Permission, feature: str, now: datetime | None):

@@ -30,9 +30,9 @@ from __future__ import annotations
 import json
 import math
 import random
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import BigInteger, and_, cast, delete, exists, func, literal, or_, select, text, true, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -47,6 +47,7 @@ from civic.core.audit import EventTag, record_event
 from civic.core.content import ContentStatus
 from civic.core.errors import NotAllowed, NotFound, RuleViolation
 from civic.core.mail import queue_email
+from civic.core.memo import Memo
 from civic.core.models import utcnow
 from civic.core.permissions import Permission, Role, has_permission
 from civic.core.urls import external_url
@@ -137,21 +138,38 @@ def visible_idea(user, idea_id: int) -> Idea:
     return idea
 
 
+class WardRow(NamedTuple):
+    id: int
+    name: str
+
+
+# Reference data read by every list page and support, remembered per process (civic/core/memo.py).
+# Keyed on the consultation's updated_at (its areas change only through an edit, which sets it);
+# the adults living there change with a census import, seen within a minute.
+_WARDS = Memo("wards in a consultation's scope", seconds=60)
+_ADULTS = Memo("adults in a consultation's scope", seconds=60)
+
+
 def wards_in_scope(consultation: Consultation) -> list:
     """Rows (id, name) of the wards inside the consultation's areas, by name."""
-    parent = aliased(Area)
-    scope = select(ConsultationArea.area_id).where(ConsultationArea.consultation_id == consultation.id)
-    return list(
-        db.session.execute(
-            select(Area.id, Area.name)
-            .outerjoin(parent, parent.id == Area.parent_id)
-            .where(
-                Area.level == "ward",
-                or_(Area.id.in_(scope), Area.parent_id.in_(scope), parent.parent_id.in_(scope)),
+
+    def compute() -> list:
+        parent = aliased(Area)
+        scope = select(ConsultationArea.area_id).where(ConsultationArea.consultation_id == consultation.id)
+        return [
+            WardRow(row.id, row.name)
+            for row in db.session.execute(
+                select(Area.id, Area.name)
+                .outerjoin(parent, parent.id == Area.parent_id)
+                .where(
+                    Area.level == "ward",
+                    or_(Area.id.in_(scope), Area.parent_id.in_(scope), parent.parent_id.in_(scope)),
+                )
+                .order_by(Area.name)
             )
-            .order_by(Area.name)
-        ).all()
-    )
+        ]
+
+    return list(_WARDS.get((consultation.id, consultation.updated_at), compute))
 
 
 def is_public_consultation(consultation: Consultation, now: datetime | None = None) -> bool:
@@ -172,7 +190,12 @@ def _area_adults(area) -> int | None:
 
 
 def eligible_adult_population(consultation: Consultation) -> int | None:
-    """Adults living in the consultation's areas (one query on ids and figures, no boundaries)."""
+    """Adults living in the consultation's areas (remembered for a minute: see ``_ADULTS``)."""
+    return _ADULTS.get((consultation.id, consultation.updated_at), lambda: _count_eligible_adults(consultation))
+
+
+def _count_eligible_adults(consultation: Consultation) -> int | None:
+    """One query on ids and figures (no boundaries)."""
     parent = aliased(Area)
     rows = db.session.execute(
         select(Area.id, Area.parent_id, parent.parent_id, Area.adult_population)
@@ -750,6 +773,30 @@ class IdeaPage:
     query: ListQuery
 
 
+class IdeaStamp(NamedTuple):
+    """What a list card shows that can change: two equal stamps show the same card."""
+
+    id: int
+    support_count: int
+    updated_at: datetime | None
+    threshold_reached_at: datetime | None
+    response_status: str | None
+
+
+@dataclass
+class IdeaPageIndex:
+    """One page of a list as stamps, in order: enough to tell whether its cards have changed."""
+
+    stamps: list[IdeaStamp]
+    page: int
+    has_next: bool
+    query: ListQuery
+
+    @property
+    def ids(self) -> list[int]:
+        return [s.id for s in self.stamps]
+
+
 def new_seed() -> int:
     return random.SystemRandom().randint(1, 999_999)
 
@@ -761,40 +808,54 @@ def new_seed() -> int:
 # PAGE_STARTS_SECONDS old: a page may then repeat or skip an idea whose count just changed —
 # exactly what paging by OFFSET does when counts change between two page loads.
 PAGE_STARTS_SECONDS = 30.0
-_PAGE_STARTS: dict[tuple, tuple[float, list[tuple[int, int]]]] = {}
+_PAGE_STARTS = Memo("first idea of each page", seconds=PAGE_STARTS_SECONDS)
 
 
 def _page_start(consultation: Consultation, sort: str, page: int, conditions) -> tuple[int, int] | None:
-    key = (str(db.engine.url), consultation.id, consultation.created_at, sort)
-    now = time.monotonic()
-    cached = _PAGE_STARTS.get(key)
-    if cached is None or cached[0] < now:
+    def compute() -> list[tuple[int, int]]:
         order = [Idea.id.desc()] if sort == "new" else [Idea.support_count.desc(), Idea.id.desc()]
         numbered = (
             select(Idea.support_count, Idea.id, func.row_number().over(order_by=order).label("n"))
             .where(and_(*conditions))
             .subquery()
         )
-        starts = [
+        return [
             (count, idea_id)
             for count, idea_id in db.session.execute(
                 select(numbered.c.support_count, numbered.c.id).where((numbered.c.n - 1) % PAGE_SIZE == 0).order_by(numbered.c.n)
             ).all()
         ]
-        if len(_PAGE_STARTS) > 1000:
-            _PAGE_STARTS.clear()
-        cached = _PAGE_STARTS[key] = (now + PAGE_STARTS_SECONDS, starts)
-    starts = cached[1]
+
+    starts = _PAGE_STARTS.get((consultation.id, consultation.created_at, sort), compute)
     return starts[page - 1] if page - 1 < len(starts) else None
 
 
 def list_ideas(consultation: Consultation, query: ListQuery) -> IdeaPage:
-    """One page of published, not withdrawn ideas: a few statements whatever the page size.
+    """One page of published, not withdrawn ideas: two statements whatever the page size."""
+    index = list_index(consultation, query)
+    return IdeaPage(ideas_by_id(index.ids), index.page, index.has_next, query)
 
-    "Most supported" and "newest" read ids from ``ix_idea_list_top`` (index-only) and then load
-    the 20 rows by id; one row more than a page tells whether there is a next page (no count).
-    Unfiltered, a page after the first starts from its cached start (``_page_start``): no
-    OFFSET. Filtered or searched lists and the random order page by OFFSET.
+
+def ideas_by_id(ids: list[int]) -> list[Idea]:
+    """The ideas with these ids, in this order, with their wards' names (one statement)."""
+    if not ids:
+        return []
+    rows = {
+        i.id: i
+        for i in db.session.execute(
+            select(Idea).where(Idea.id.in_(ids)).options(selectinload(Idea.ward).load_only(Area.id, Area.name))
+        ).scalars()
+    }
+    return [rows[i] for i in ids if i in rows]
+
+
+def list_index(consultation: Consultation, query: ListQuery) -> IdeaPageIndex:
+    """One page of published, not withdrawn ideas as stamps (``IdeaStamp``), in one statement.
+
+    "Most supported" and "newest" walk ``ix_idea_list_top`` and read the page's 21 rows; one
+    row more than a page tells whether there is a next page (no count). Unfiltered, a page
+    after the first starts from its cached start (``_page_start``): no OFFSET. Filtered or
+    searched lists and the random order page by OFFSET.
     """
     page = max(1, min(query.page, 10_000))
     conditions = [
@@ -813,13 +874,13 @@ def list_ideas(consultation: Consultation, query: ListQuery) -> IdeaPage:
     ids = select(Idea.id).where(and_(*conditions))
     match = match_clause(_dialect(), query.q, any_word=False) if query.q.strip() else None
     if query.q.strip() and match is None:
-        return IdeaPage([], page, False, query)
+        return IdeaPageIndex([], page, False, query)
     if match is not None:
         ids = ids.where(match[0])
     plain = len(conditions) == 3 and match is None and query.sort in ("top", "new")
     start = _page_start(consultation, query.sort, page, conditions) if plain and page > 1 else None
     if plain and page > 1 and start is None:
-        return IdeaPage([], page, False, query)  # past the last page
+        return IdeaPageIndex([], page, False, query)  # past the last page
     if query.sort == "new":
         ids = ids.order_by(Idea.id.desc())
         if start is not None:
@@ -834,18 +895,11 @@ def list_ideas(consultation: Consultation, query: ListQuery) -> IdeaPage:
     ids = ids.limit(PAGE_SIZE + 1)
     if start is None:
         ids = ids.offset((page - 1) * PAGE_SIZE)
-    found = list(db.session.execute(ids).scalars())
-    has_next = len(found) > PAGE_SIZE
-    found = found[:PAGE_SIZE]
-    rows = {}
-    if found:
-        rows = {
-            i.id: i
-            for i in db.session.execute(
-                select(Idea).where(Idea.id.in_(found)).options(selectinload(Idea.ward).load_only(Area.id, Area.name))
-            ).scalars()
-        }
-    return IdeaPage([rows[i] for i in found if i in rows], page, has_next, query)
+    found = [IdeaStamp(*row) for row in db.session.execute(ids.with_only_columns(*_STAMP_COLUMNS, maintain_column_froms=True))]
+    return IdeaPageIndex(found[:PAGE_SIZE], page, len(found) > PAGE_SIZE, query)
+
+
+_STAMP_COLUMNS = (Idea.id, Idea.support_count, Idea.updated_at, Idea.threshold_reached_at, Idea.response_status)
 
 
 def similar_ideas(consultation: Consultation, title: str, *, exclude_id: int | None = None, limit: int = 5) -> list[Idea]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from civic.core.errors import DomainError, RuleViolation
 from civic.core.forms import options, show_error
 from civic.core.markdown import render_markdown
+from civic.core.memo import Memo
 from civic.core.permissions import Permission, requires
 from civic.extensions import limiter
 from civic.ideas import permissions as perms
@@ -63,6 +65,21 @@ def _wants_json() -> bool:
 
 # --- Lists ----------------------------------------------------------------------------------
 
+# A page's cards show nothing about the visitor, and its stamps (services.IdeaStamp) change
+# whenever a card would: so the cards are rendered once per distinct page content and reused
+# by every visitor and list that shows the same ideas in the same state (civic/core/memo.py).
+# Only a ward's renaming (a boundary import) is not in the stamps: seen within a minute.
+_CARDS = Memo("rendered idea cards", seconds=60)
+
+
+def _cards(result: services.IdeaPageIndex) -> Markup:
+    def render() -> Markup:
+        ideas = services.ideas_by_id(result.ids)
+        html = render_template("ideas/_idea_cards.html", ideas=ideas, status_filters=STATUS_FILTERS)
+        return Markup(html)  # noqa: S704 - rendered by an autoescaping template
+
+    return _CARDS.get(tuple(result.stamps), render) if result.stamps else Markup("")
+
 
 @bp.route("/consultations/<slug>/ideas", endpoint="list")
 def list_ideas(slug: str):
@@ -88,15 +105,14 @@ def list_ideas(slug: str):
         q=(request.args.get("q") or "")[:200],
         page=_int_arg("page") or 1,
     )
-    result = services.list_ideas(consultation, query)
-    supported = services.supports_of(current_user, [i.id for i in result.ideas])
+    result = services.list_index(consultation, query)
     refusal = perms.cannot_propose(current_user, consultation, collection)
     return render_template(
         "ideas/list.html",
         consultation=consultation,
         collection=collection,
         result=result,
-        supported=supported,
+        cards=_cards(result),
         wards=_wards_in_scope(consultation),
         status_filters=STATUS_FILTERS,
         propose_refusal=refusal,

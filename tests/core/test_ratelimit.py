@@ -39,6 +39,9 @@ def _app_with_redis(app, url: str):
         )
     )
     limited.test_client_class = CivicClient
+    # The limiter is one object per process: a test before this one (a storage failure on
+    # purpose, tests/core/test_errors_views.py) may have left it using its fallback.
+    limiter._storage_dead = False
     return limited
 
 

@@ -2,7 +2,9 @@
 
 from sqlalchemy import event, select
 
+from civic.core import memo
 from civic.extensions import db
+from civic.ideas import services
 from civic.ideas.models import Comment, Idea
 from tests.factories import XSS, make_comment, make_idea
 from tests.ideas.conftest import sign_in
@@ -143,11 +145,16 @@ def test_manage_page(client, consultation, make_user):
     assert bad.status_code == 400
 
 
-def _count_statements(client, url):
+def _count_statements(client, url, *, remembered: bool = False):
+    """Statements one request issues; from cold (nothing remembered: civic/core/memo.py) unless
+    ``remembered``, when the request before it has left its reference data and cards behind."""
+    if not remembered:
+        memo.clear_all()
     statements = []
 
     def before(conn, cursor, statement, *args):
-        statements.append(statement)
+        if statement.strip().upper() != "BEGIN":  # SQLite's explicit BEGIN (civic/core/db.py) is not a query
+            statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", before)
     try:
@@ -167,7 +174,28 @@ def test_list_page_statement_count_does_not_grow_with_page_size(client, consulta
     full = _count_statements(client, url)
     assert full == one, (one, full)
     assert full <= 15
+    # Warm, a page is the consultation, its collection and one index statement.
+    assert _count_statements(client, url, remembered=True) <= 3
     assert db.session.scalar(select(Idea.id).limit(1))
+
+
+def test_list_cards_are_never_stale(client, consultation, make_user):
+    """Cards are rendered once per distinct content: a support, an edit or a response shows at once."""
+    idea = make_idea(consultation, make_user("resident"), title="Fix the lights")
+    url = f"/consultations/{consultation.slug}/ideas?sort=top"
+    assert "0 supports" in client.get(url).get_data(as_text=True)
+    supporter = make_user("resident")
+    services.support_idea(supporter, idea.id)
+    page = client.get(url).get_data(as_text=True)
+    assert "1 support<" in page and "0 supports" not in page
+    idea.title = "Fix the street lights"
+    db.session.commit()
+    assert "Fix the street lights" in client.get(url).get_data(as_text=True)
+    officer = make_user("officer")
+    services.respond_to_idea(officer, idea, "accepted", "We will.")
+    assert "Accepted" in client.get(url).get_data(as_text=True)
+    services.unsupport_idea(supporter, idea.id)
+    assert "0 supports" in client.get(url).get_data(as_text=True)
 
 
 def test_az03_others_ideas_and_comments_cannot_be_changed(client, idea, make_user):
