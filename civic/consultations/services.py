@@ -48,6 +48,7 @@ from civic.consultations.models import (
 )
 from civic.core.audit import EventTag, record_event
 from civic.core.content import ContentStatus
+from civic.core.db import all_or_nothing
 from civic.core.errors import NotAllowed, RuleViolation
 from civic.core.mail import queue_email
 from civic.core.models import utcnow
@@ -192,6 +193,7 @@ def _apply_draft(consultation: Consultation, draft: ConsultationDraft) -> None:
     consultation.questions_per_page = draft.questions_per_page
 
 
+@all_or_nothing
 def create_consultation(officer: User, draft: ConsultationDraft) -> Consultation:
     """Create a draft. Needs consultations:consultation:manage. Raises InvalidConsultation."""
     _require(rules.can_manage(officer))
@@ -204,6 +206,7 @@ def create_consultation(officer: User, draft: ConsultationDraft) -> Consultation
     return consultation
 
 
+@all_or_nothing
 def update_consultation(officer: User, consultation: Consultation, draft: ConsultationDraft) -> None:
     """Change a draft or scheduled consultation. Raises ConsultationNotEditable once it has opened."""
     _require(rules.can_manage(officer))
@@ -282,6 +285,7 @@ def _check_questions_editable(officer: User, consultation: Consultation) -> None
     _require(rules.can_edit_questions(officer, consultation, utcnow()), QuestionsFrozen)
 
 
+@all_or_nothing
 def add_question(officer: User, consultation: Consultation, draft: QuestionDraft) -> Question:
     """Add a question at the end. Raises QuestionsFrozen once open, InvalidQuestion for bad input."""
     _check_questions_editable(officer, consultation)
@@ -303,6 +307,7 @@ def add_question(officer: User, consultation: Consultation, draft: QuestionDraft
     return question
 
 
+@all_or_nothing
 def update_question(officer: User, question: Question, draft: QuestionDraft) -> None:
     """Change a question. Raises QuestionsFrozen once open, InvalidQuestion for bad input."""
     _check_questions_editable(officer, question.consultation)
@@ -327,6 +332,7 @@ def _renumber(consultation: Consultation, ordered: list[Question]) -> None:
     db.session.flush()
 
 
+@all_or_nothing
 def move_question(officer: User, question: Question, direction: str) -> None:
     """Move a question one place "up" or "down". Raises QuestionsFrozen once open."""
     consultation = question.consultation
@@ -348,6 +354,7 @@ def move_question(officer: User, question: Question, direction: str) -> None:
     db.session.commit()
 
 
+@all_or_nothing
 def delete_question(officer: User, question: Question) -> None:
     """Remove a question and close the gap. Raises QuestionsFrozen once open."""
     consultation = question.consultation
@@ -370,6 +377,7 @@ def delete_question(officer: User, question: Question) -> None:
 # --- Lifecycle ------------------------------------------------------------------------------
 
 
+@all_or_nothing
 def schedule(officer: User, consultation: Consultation) -> None:
     """Draft → scheduled: it opens by itself at ``opens_at``. Needs a question and a future opening."""
     _require(rules.can_manage(officer))
@@ -384,6 +392,7 @@ def schedule(officer: User, consultation: Consultation) -> None:
     db.session.commit()
 
 
+@all_or_nothing
 def unschedule(officer: User, consultation: Consultation) -> None:
     """Scheduled → draft (before it opens)."""
     _require(rules.can_manage(officer))
@@ -397,6 +406,7 @@ def unschedule(officer: User, consultation: Consultation) -> None:
     db.session.commit()
 
 
+@all_or_nothing
 def close_early(officer: User, consultation: Consultation, reason: str) -> None:
     """Close an open consultation now; the reason goes to the audit log."""
     _require(rules.can_manage(officer))
@@ -416,6 +426,7 @@ def close_early(officer: User, consultation: Consultation, reason: str) -> None:
     db.session.commit()
 
 
+@all_or_nothing
 def extend(officer: User, consultation: Consultation, closes_at: datetime, reason: str) -> None:
     """Move the closing time later (scheduled or open); the reason goes to the audit log."""
     _require(rules.can_manage(officer))
@@ -437,6 +448,7 @@ def extend(officer: User, consultation: Consultation, closes_at: datetime, reaso
     db.session.commit()
 
 
+@all_or_nothing
 def save_outcome(officer: User, consultation: Consultation, decision: str) -> None:
     """Write (or rewrite) the "we did" text of a closed consultation before it is published."""
     _require(rules.can_manage(officer))
@@ -453,6 +465,7 @@ def save_outcome(officer: User, consultation: Consultation, decision: str) -> No
     db.session.commit()
 
 
+@all_or_nothing
 def publish_outcome(officer: User, consultation: Consultation) -> int:
     """Publish the outcome; email everyone who responded (unless they opted out). Returns emails queued."""
     _require(rules.can_manage(officer))

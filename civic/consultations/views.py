@@ -415,7 +415,6 @@ def manage_edit(slug: str):
         try:
             services.update_consultation(current_user, consultation, _draft_from(form))
         except RuleViolation as exc:
-            db.session.rollback()
             show_error(form, exc)
         else:
             flash("Consultation saved.")
@@ -446,7 +445,6 @@ def question_add(slug: str):
         try:
             services.add_question(current_user, consultation, _question_draft(form))
         except RuleViolation as exc:
-            db.session.rollback()
             show_error(form, exc)
         else:
             flash("Question added.")
@@ -477,7 +475,6 @@ def question_edit(slug: str, question_id: int):
         try:
             services.update_question(current_user, question, _question_draft(form))
         except RuleViolation as exc:
-            db.session.rollback()
             show_error(form, exc)
         else:
             flash("Question saved.")
@@ -497,7 +494,6 @@ def _post_action(slug: str, action, success: str, anchor: str = ""):
     except NotAllowed:
         abort(403)
     except RuleViolation as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     else:
         flash(success)
@@ -560,7 +556,6 @@ def manage_close(slug: str):
         try:
             services.close_early(current_user, consultation, form.reason.data)
         except RuleViolation as exc:
-            db.session.rollback()
             show_error(form, exc)
         else:
             flash("The consultation is closed.")
@@ -579,7 +574,6 @@ def manage_extend(slug: str):
         try:
             services.extend(current_user, consultation, form.closes_at(), form.reason.data)
         except RuleViolation as exc:
-            db.session.rollback()
             show_error(form, exc)
         else:
             flash("The closing date is changed.")
@@ -600,7 +594,6 @@ def manage_outcome(slug: str):
         try:
             services.save_outcome(current_user, consultation, form.decision.data)
         except RuleViolation as exc:
-            db.session.rollback()
             show_error(form, exc)
         else:
             flash("Outcome saved. Check it, then publish it.")
@@ -628,7 +621,6 @@ def manage_publish(slug: str):
     except NotAllowed:
         abort(403)
     except RuleViolation as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("consultations.manage_detail", slug=slug) + "#outcome")
     return redirect(url_for("consultations.outcome", slug=slug))

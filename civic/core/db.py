@@ -21,6 +21,7 @@ two processes ever share a connection.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
@@ -45,6 +46,24 @@ def write_lock(view):
     """Mark a GET view that writes, so that SQLite takes the write lock when it begins."""
     view.civic_write_lock = True
     return view
+
+
+def all_or_nothing(service):
+    """A service that refuses (raises a DomainError) leaves nothing behind: what it changed in
+    the session before refusing is rolled back, so the caller (a view re-showing the form, the
+    next unit of work in the same request) never sees or commits half a change."""
+    from civic.core.errors import DomainError
+    from civic.extensions import db
+
+    @functools.wraps(service)
+    def wrapped(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except DomainError:
+            db.session.rollback()
+            raise
+
+    return wrapped
 
 
 def is_locked_error(error: BaseException) -> bool:

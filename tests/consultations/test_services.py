@@ -106,8 +106,17 @@ class TestDrafts:
 
     def test_scheduled_edit_must_keep_a_future_opening(self, officer, geography, borough_consultation):
         consultation = borough_consultation("scheduled")
+        title = consultation.title
         with pytest.raises(services.InvalidConsultation):
-            services.update_consultation(officer, consultation, draft(geography, opens_at=utcnow() - timedelta(hours=1)))
+            services.update_consultation(
+                officer, consultation, draft(geography, title="Half an edit", opens_at=utcnow() - timedelta(hours=1))
+            )
+        # The draft was applied before the opening was found wrong: the refusal takes it back,
+        # so nothing the view or the next commit does can save half an edit.
+        assert not db.session.dirty
+        assert consultation.title == title
+        db.session.commit()
+        assert db.session.get(Consultation, consultation.id).title == title
 
 
 class TestQuestions:
