@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea
-from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from civic.core.forms import DateInput, options
 from civic.moderation.models import DecisionOutcome, QueueReason, RejectionReason, ReportReason
@@ -36,6 +36,7 @@ class QueueFilterForm(FlaskForm):
         validators=[Optional()],
         widget=GovSelect(),
     )
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)], default=1)
     submit = SubmitField("Filter", widget=GovSubmitInput())
 
 

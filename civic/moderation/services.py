@@ -462,16 +462,17 @@ class QueueEntry:
         return sum(self.report_reasons.values())
 
 
-QUEUE_LIMIT = 200
+QUEUE_PAGE_SIZE = 50
 
 
 def queue_entries(
-    *, kind: str | None = None, consultation_id: int | None = None, reason: str | None = None
+    *, kind: str | None = None, consultation_id: int | None = None, reason: str | None = None, page: int = 1
 ) -> tuple[list[QueueEntry], int]:
     """The queue, oldest first: pending items and items queued by reports or review requests.
 
     Filters: the kind, the consultation, and a reason (a ``QueueReason`` or a ``ReportReason``
-    among the item's unresolved reports). Returns the oldest ``QUEUE_LIMIT`` entries and the total.
+    among the item's unresolved reports). Returns one page of ``QUEUE_PAGE_SIZE`` entries (the
+    oldest first) and the total; a page past the last is empty.
     """
     states = {
         (s.subject_type, s.subject_id): s for s in db.session.scalars(select(ModerationItem).where(ModerationItem.in_queue))
@@ -523,7 +524,8 @@ def queue_entries(
         else:
             entries = [e for e in entries if e.report_reasons.get(reason)]
     entries.sort(key=lambda e: (e.queued_at, e.kind.name, e.item.id))
-    return entries[:QUEUE_LIMIT], len(entries)
+    start = (max(1, page) - 1) * QUEUE_PAGE_SIZE
+    return entries[start : start + QUEUE_PAGE_SIZE], len(entries)
 
 
 def _for_ids(k: ModeratedKind, ids: list[int]):

@@ -59,6 +59,7 @@ def queue():
             kind=form.kind.data or None,
             consultation_id=int(form.consultation.data) if form.consultation.data else None,
             reason=form.reason.data or None,
+            page=form.page.data or 1,
         )
     authors = _users(e.kind.author_id(e.item) for e in entries)
     return render_template(
@@ -66,6 +67,8 @@ def queue():
         form=form,
         entries=entries,
         total=total,
+        page=form.page.data or 1,
+        page_size=services.QUEUE_PAGE_SIZE,
         authors=authors,
         report_reasons={r.value: r.label for r in ReportReason},
     ), (200 if valid else 400)

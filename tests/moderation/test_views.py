@@ -117,6 +117,25 @@ class TestQueuePage:
     def test_empty_queue(self, client):
         assert "The queue is clear" in client.get("/moderation").get_data(as_text=True)
 
+    def test_a_long_queue_is_paged_oldest_first(self, client, consultation, make_user):
+        from civic.moderation.services import QUEUE_PAGE_SIZE
+
+        ideas = [make_idea(consultation, make_user(), status="pending", title=f"Queued idea {n:03d}") for n in range(60)]
+        first = client.get("/moderation").get_data(as_text=True)
+        assert "60 items waiting: 1 to 50, oldest first" in first
+        assert "Queued idea 000" in first and "Queued idea 049" in first and "Queued idea 050" not in first
+        assert 'href="/moderation?page=2"' in first and "Page 1 of 2" in first
+        second = client.get("/moderation?page=2").get_data(as_text=True)
+        assert "60 items waiting: 51 to 60, oldest first" in second
+        assert "Queued idea 050" in second and "Queued idea 059" in second and "Queued idea 049" not in second
+        assert 'href="/moderation?page=1"' in second
+        past = client.get("/moderation?page=3").get_data(as_text=True)
+        assert "past the end of the queue" in past
+        assert client.get("/moderation?page=0").status_code == 400
+        assert client.get("/moderation?page=two").status_code == 400
+        assert "Queued idea 050" in client.get("/moderation?page=2&kind=idea").get_data(as_text=True)
+        assert len(ideas) > QUEUE_PAGE_SIZE
+
     def test_navigation_shows_moderation_to_officers(self, client):
         body = client.get("/moderation/policy").get_data(as_text=True)
         assert re.search(r'href="/moderation"[^>]*>\s*Moderation\s*<', body)
