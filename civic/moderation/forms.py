@@ -101,6 +101,16 @@ class SuspendAccountForm(FlaskForm):
     submit = SubmitField("Suspend account", widget=GovSubmitInput())
 
 
+class LiftSuspensionForm(FlaskForm):
+    reason = TextAreaField(
+        "Why the suspension ends now",
+        validators=[DataRequired(message="Enter a reason"), Length(max=500, message="Reason must be 500 characters or fewer")],
+        widget=GovTextArea(),
+        description="It is kept in the audit log with your name and the time.",
+    )
+    submit = SubmitField("End the suspension now", widget=GovSubmitInput())
+
+
 class ReportForm(FlaskForm):
     """For the content domains' "Report this" pages (they post to moderation.report)."""
 

@@ -637,6 +637,27 @@ def suspend_account(officer, user, *, reason: str, until: datetime | None, hide_
     return hidden
 
 
+def lift_suspension(officer, user, *, reason: str) -> None:
+    """An officer ends a resident's suspension before its date, with a reason.
+
+    The same people as ``suspend_account`` (``NotAllowed``; residents' accounts only, field
+    ``reason``); the account must be suspended and the reason given (as
+    ``accounts.services.restore_user``, which audits it as ``accounts:user:restore``). Content
+    hidden with the suspension stays hidden: each item is restored on its own, from the queue.
+    """
+    from civic.accounts import services as accounts
+
+    if not (
+        has_permission(officer, Permission.MODERATION_QUEUE_REVIEW) and has_permission(officer, Permission.ACCOUNTS_USER_SUSPEND)
+    ):
+        raise NotAllowed()
+    if user.role_names - {Role.RESIDENT.value}:
+        raise RuleViolation("Only residents' accounts can be restored here. Ask an administrator.", field="reason")
+    if not user.is_suspended:
+        raise RuleViolation("This account is not suspended", field="reason")
+    accounts.restore_user(officer, user, reason=reason)  # commits
+
+
 def _hide_all_content(officer, user, reason: str) -> int:
     now = utcnow()
     counts: dict[str, int] = {}

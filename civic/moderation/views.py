@@ -17,7 +17,14 @@ from civic.core.permissions import Permission, requires
 from civic.core.templating import LONDON, NAVIGATION, NavItem
 from civic.extensions import db
 from civic.moderation import services
-from civic.moderation.forms import DecisionForm, QueueFilterForm, ReportForm, ReviewRequestForm, SuspendAccountForm
+from civic.moderation.forms import (
+    DecisionForm,
+    LiftSuspensionForm,
+    QueueFilterForm,
+    ReportForm,
+    ReviewRequestForm,
+    SuspendAccountForm,
+)
 from civic.moderation.kinds import KINDS
 from civic.moderation.models import DecisionOutcome, QueueReason, RejectionReason, ReportReason
 from civic.moderation.seed import seed_moderation
@@ -142,11 +149,14 @@ def _account_or_404(user_id: int) -> User:
     return user
 
 
-def _render_account(user: User, form: SuspendAccountForm | None = None, status: int = 200):
+def _render_account(
+    user: User, form: SuspendAccountForm | None = None, status: int = 200, lift_form: LiftSuspensionForm | None = None
+):
     return render_template(
         "moderation/account.html",
         user=user,
         form=form or SuspendAccountForm(),
+        lift_form=lift_form or LiftSuspensionForm(),
         content=services.account_content(user.id),
         kinds=KINDS,
     ), status
@@ -176,6 +186,22 @@ def suspend(user_id: int):
             flash(f"The account is suspended.{f' {hidden} items hidden.' if hidden else ''}")
             return redirect(url_for("moderation.account", user_id=user.id))
     return _render_account(user, form, 400)
+
+
+@bp.route("/moderation/accounts/<int:user_id>/lift-suspension", methods=["POST"])
+@requires(Permission.MODERATION_QUEUE_REVIEW, Permission.ACCOUNTS_USER_SUSPEND)
+def lift_suspension(user_id: int):
+    user = _account_or_404(user_id)
+    form = LiftSuspensionForm()
+    if form.validate_on_submit():
+        try:
+            services.lift_suspension(current_user, user, reason=form.reason.data)
+        except RuleViolation as exc:
+            show_error(form, exc, default_field="reason")
+        else:
+            flash("The suspension has ended. Hidden items stay hidden until you restore them one by one.")
+            return redirect(url_for("moderation.account", user_id=user.id))
+    return _render_account(user, status=400, lift_form=form)
 
 
 @bp.route("/moderation/review/<kind>/<int:item_id>", methods=["GET", "POST"])

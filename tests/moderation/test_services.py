@@ -423,6 +423,39 @@ class TestSuspendAccount:
             services.suspend_account(make_user(*roles), author, reason="x", until=self.until())
 
 
+class TestLiftSuspension:
+    def test_an_officer_ends_a_suspension_early_and_hidden_content_stays_hidden(self, published_idea, officer, author):
+        services.suspend_account(officer, author, reason="Abuse", until=utcnow() + timedelta(days=14), hide_content=True)
+        services.lift_suspension(officer, author, reason="Apologised; the posts were a misunderstanding")
+        assert not reload(author).is_suspended
+        assert reload(published_idea).status == "hidden"  # restored one by one, from the queue
+        assert tags()[-1] == "accounts:user:restore"
+
+    def test_a_reason_is_required_and_nothing_changes_without_one(self, officer, author):
+        services.suspend_account(officer, author, reason="Abuse", until=utcnow() + timedelta(days=14))
+        with pytest.raises(RuleViolation) as exc:
+            services.lift_suspension(officer, author, reason="  ")
+        assert exc.value.field == "reason"
+        assert reload(author).is_suspended
+
+    def test_only_a_suspended_account(self, officer, author):
+        with pytest.raises(RuleViolation, match="not suspended"):
+            services.lift_suspension(officer, author, reason="x")
+
+    def test_staff_accounts_are_for_administrators(self, officer, make_user):
+        councillor = make_user("resident", "councillor", suspended_at=utcnow())
+        with pytest.raises(RuleViolation, match="Ask an administrator"):
+            services.lift_suspension(officer, councillor, reason="x")
+        assert reload(councillor).is_suspended
+
+    @pytest.mark.parametrize("roles", [("resident",), ("resident", "councillor"), ("admin",)])
+    def test_only_officers(self, make_user, officer, author, roles):
+        services.suspend_account(officer, author, reason="Abuse", until=utcnow() + timedelta(days=14))
+        with pytest.raises(NotAllowed):
+            services.lift_suspension(make_user(*roles), author, reason="x")
+        assert reload(author).is_suspended
+
+
 class TestPolicyFigures:
     def test_small_counts_are_shown_as_fewer_than_10(self, items, officer):
         decide(officer, "idea", items["idea"].id, "approve", seen_version=0)

@@ -32,6 +32,7 @@ def officer_routes(item_id: int, user_id: int):
         ("post", f"/moderation/items/idea/{item_id}/decision"),
         ("get", f"/moderation/accounts/{user_id}"),
         ("post", f"/moderation/accounts/{user_id}/suspend"),
+        ("post", f"/moderation/accounts/{user_id}/lift-suspension"),
     ]
 
 
@@ -224,6 +225,20 @@ class TestAccountPages:
         response = client.post(f"/moderation/accounts/{author.id}/suspend", data={"reason": "Abuse"})
         assert response.status_code == 400 and "Enter the date the suspension ends" in response.get_data(as_text=True)
         assert not reload(author).is_suspended
+
+    def test_lift_a_suspension_early(self, client, author, officer):
+        services.suspend_account(officer, author, reason="Abuse", until=utcnow() + timedelta(days=10))
+        page = client.get(f"/moderation/accounts/{author.id}").get_data(as_text=True)
+        assert "End the suspension early" in page and "Suspend this account" not in page
+        refused = client.post(f"/moderation/accounts/{author.id}/lift-suspension", data={"reason": ""})
+        assert refused.status_code == 400 and "Enter a reason" in refused.get_data(as_text=True)
+        assert reload(author).is_suspended
+        response = client.post(f"/moderation/accounts/{author.id}/lift-suspension", data={"reason": "Apologised"})
+        assert response.status_code == 302
+        assert not reload(author).is_suspended
+        assert "Suspend this account" in client.get(f"/moderation/accounts/{author.id}").get_data(as_text=True)
+        again = client.post(f"/moderation/accounts/{author.id}/lift-suspension", data={"reason": "Again"})
+        assert again.status_code == 400 and "not suspended" in again.get_data(as_text=True)
 
     def test_staff_cannot_be_suspended_here(self, client, make_user):
         other = make_user("resident", "councillor")
