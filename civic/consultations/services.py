@@ -27,6 +27,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -747,12 +748,19 @@ class Row:
     share: float  # of the responses that answered the question
 
 
+class PublishedText(NamedTuple):
+    """An answer in someone's own words that moderation has let through: its id is for reporting it."""
+
+    answer_id: int
+    text: str
+
+
 @dataclass
 class QuestionResult:
     question: Question
     answered: int
     rows: list[Row] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)  # published free text, if the consultation allows
+    texts: list[PublishedText] = field(default_factory=list)  # published free text, if the consultation allows
 
     @property
     def is_free_text(self) -> bool:
@@ -810,16 +818,16 @@ def tally(consultation: Consultation) -> Results:
             .group_by(Answer.question_id)
         ).all()
     )
-    texts: dict[int, list[str]] = defaultdict(list)
+    texts: dict[int, list[PublishedText]] = defaultdict(list)
     if consultation.publish_free_text:
         free_ids = [q.id for q in consultation.questions if q.kind == QuestionKind.FREE_TEXT]
-        for qid, value in db.session.execute(
-            select(Answer.question_id, Answer.value)
+        for qid, answer_id, value in db.session.execute(
+            select(Answer.question_id, Answer.id, Answer.value)
             .where(Answer.response_id.in_(submitted), Answer.question_id.in_(free_ids or [0]))
             .where(Answer.status == ContentStatus.PUBLISHED.value)
             .order_by(Answer.id)
         ):
-            texts[qid].append(value)
+            texts[qid].append(PublishedText(answer_id, value))
     results = []
     for question in consultation.questions:
         n = answered.get(question.id, 0)

@@ -465,7 +465,7 @@ class TestResults:
         assert {a.status for a in answers} == {ContentStatus.PENDING.value}  # waits for moderation
         answers[0].status = ContentStatus.PUBLISHED.value
         db.session.commit()
-        assert services.tally(consultation).questions[3].texts == [answers[0].value]
+        assert services.tally(consultation).questions[3].texts == [(answers[0].id, answers[0].value)]
 
     def test_free_text_never_public_when_not_allowed(self, resident, consultation):
         answer_all(resident, consultation)

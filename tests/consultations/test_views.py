@@ -94,6 +94,26 @@ class TestPublicPages:
         assert "not published" in page  # free text stays private
         assert "I think &lt;script&gt;" not in page and "I think <script>" not in page
 
+    def test_published_answers_can_be_reported(self, client, login_as, make_user, borough_consultation):
+        consultation = borough_consultation("open", results_while_open=True, publish_free_text=True, questions_per_page=4)
+        author = make_user("resident")
+        services.save_answers(author, consultation, 1, valid_form(consultation))
+        services.submit_response(author, consultation)
+        answer = db.session.scalar(select(Answer).where(Answer.value.like("I think%")))
+        answer.status = "published"
+        db.session.commit()
+        url = f"/moderation/report/answer/{answer.id}"
+        page = body(client.get(f"/consultations/{consultation.slug}/results"))
+        assert "I think &lt;script&gt;" in page and url not in page  # signed-out visitors see no report link
+        login_as(make_user("resident"))
+        page = body(client.get(f"/consultations/{consultation.slug}/results"))
+        assert f'href="{url}"' in page
+        response = client.post(url, data={"reason": "offensive"})
+        assert response.status_code == 302
+        from civic.moderation.models import Report
+
+        assert db.session.scalar(select(func.count()).select_from(Report).where(Report.subject_type == "answer")) == 1
+
     def test_outcome_page(self, client, borough_consultation):
         consultation = borough_consultation("outcome_published")
         consultation.outcome_decision = "We **will** build it <script>x</script>"
