@@ -123,16 +123,19 @@ def consultation_by_slug(slug: str) -> Consultation:
     return consultation
 
 
-def get_idea(idea_id: int) -> Idea:
-    idea = db.session.get(Idea, idea_id, options=[joinedload(Idea.consultation).options(lazyload(Consultation.areas))])
+def get_idea(idea_id: int, *, with_collection: bool = False) -> Idea:
+    options = [joinedload(Idea.consultation).options(lazyload(Consultation.areas))]
+    if with_collection:
+        options.append(joinedload(Idea.collection))
+    idea = db.session.get(Idea, idea_id, options=options)
     if idea is None:
         raise NotFound()
     return idea
 
 
-def visible_idea(user, idea_id: int) -> Idea:
+def visible_idea(user, idea_id: int, *, with_collection: bool = False) -> Idea:
     """The idea if this person may see it; 404 otherwise (a hidden idea's existence is not told)."""
-    idea = get_idea(idea_id)
+    idea = get_idea(idea_id, with_collection=with_collection)
     if not perms.can_see_idea(user, idea):
         raise NotFound()
     return idea
@@ -371,7 +374,7 @@ class SupportResult:
 def support_idea(user, idea_id: int, now: datetime | None = None) -> SupportResult:
     """Give a support: idempotent (a second call changes nothing) and exact under concurrency."""
     now = now or utcnow()
-    idea = visible_idea(user, idea_id)
+    idea = visible_idea(user, idea_id, with_collection=True)
     _refuse(perms.cannot_support(user, idea, now))
     stmt = (
         _insert(Support.__table__)
@@ -430,7 +433,7 @@ def unsupport_idea(user, idea_id: int, now: datetime | None = None) -> SupportRe
 def _maybe_mark_threshold(idea: Idea, count: int, now: datetime) -> None:
     if idea.threshold_reached_at is not None:
         return
-    threshold = threshold_for(idea.consultation, collection_for(idea.consultation))
+    threshold = threshold_for(idea.consultation, idea.collection)
     if threshold is None or count < threshold:
         return
     # Only one transaction marks it (and sends the emails), whoever crosses the line.
