@@ -81,6 +81,22 @@ def _cards(result: services.IdeaPageIndex) -> Markup:
     return _CARDS.get(tuple(result.stamps), render) if result.stamps else Markup("")
 
 
+# The ward filter's options (215 wards in Greater Manchester): built once per consultation,
+# edit and chosen ward, not looped over in the template on every page.
+_WARD_OPTIONS = Memo("ward filter options", seconds=60)
+
+
+def _ward_options(consultation, selected: int | None) -> Markup:
+    def render() -> Markup:
+        option = Markup('<option value="{}"{}>{}</option>')
+        chosen = Markup(" selected")
+        return Markup("").join(
+            option.format(w.id, chosen if w.id == selected else "", w.name) for w in services.wards_in_scope(consultation)
+        )
+
+    return _WARD_OPTIONS.get((consultation.id, consultation.updated_at, selected), render)
+
+
 @bp.route("/consultations/<slug>/ideas", endpoint="list")
 def list_ideas(slug: str):
     consultation = services.consultation_by_slug(slug)
@@ -113,7 +129,7 @@ def list_ideas(slug: str):
         collection=collection,
         result=result,
         cards=_cards(result),
-        wards=_wards_in_scope(consultation),
+        ward_options=_ward_options(consultation, query.ward_id),
         status_filters=STATUS_FILTERS,
         propose_refusal=refusal,
         pending=services.pending_ideas_of(current_user, consultation),

@@ -1,5 +1,6 @@
 """Pages and routes: rendering, refusals as pages, no-JS and JSON supports, rate limits, N+1."""
 
+from markupsafe import escape
 from sqlalchemy import event, select
 
 from civic.core import memo
@@ -227,3 +228,16 @@ def test_in01_list_query_parameters_are_escaped(client, consultation):
     payload = '"><svg onload=alert(1)>'
     page = client.get(f"/consultations/{consultation.slug}/ideas", query_string={"q": payload, "sort": payload, "page": payload})
     assert page.status_code == 200 and payload not in page.text
+
+
+def test_ward_filter_lists_the_wards_in_scope_with_the_chosen_one_selected(client, consultation, geography):
+    first, second = geography.wards[0], geography.wards[1]
+    second.name = f"Ward {XSS}"
+    db.session.commit()
+    url = f"/consultations/{consultation.slug}/ideas"
+    page = client.get(url).get_data(as_text=True)
+    assert f'<option value="{first.id}">{escape(first.name)}</option>' in page
+    assert XSS not in page and "Ward &lt;script&gt;" in page
+    chosen = client.get(f"{url}?ward={first.id}").get_data(as_text=True)
+    assert f'<option value="{first.id}" selected>{escape(first.name)}</option>' in chosen
+    assert f'<option value="{second.id}">' in chosen
