@@ -41,7 +41,7 @@ out). Such cells are then known too. Without known cells nothing changes.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -252,27 +252,123 @@ def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, lim
         l_primary -= given_away
         l_known |= pinned
     l_secondary: set[int] = set()
+    attack = _IncrementalAttack(l_value, l_shown, l_primary, l_rels, l_member_of, limit, floor, l_known)
     while True:
-        exposed, lo, hi = _attack(l_value, l_shown, l_primary, l_secondary, l_rels, l_member_of, limit, floor, l_known)
+        exposed = attack.exposed()
         if not exposed:
             break
         # Small cells first: a withheld cell is usually exposed only through a small one, and
         # protecting the small one protects it too (this avoids withholding more than needed).
         small = sorted(c for c in exposed if c in l_primary)
         added: set[int] = set()
+        suppressed = l_primary | l_secondary
         for cell in small or sorted(exposed):
-            partner = _partner(
-                cell, exposed[cell], l_shown, l_value, l_primary | l_secondary, added, l_rels, l_member_of, l_rank, l_known
-            )
+            partner = _partner(cell, exposed[cell], l_shown, l_value, suppressed, added, l_rels, l_member_of, l_rank, l_known)
             if partner is None:
                 raise RuntimeError(f"cannot protect {keys[cells[cell]]!r}: no published cell left to withhold beside it")
             added.add(partner)
         l_secondary |= added
+        attack.withhold(added)
+    hi = attack.hi
     return (
         {cells[i] for i in l_secondary},
         {cells[i]: hi[i] for i in range(len(cells))},
         {cells[i] for i in given_away},
     )
+
+
+class _IncrementalAttack:
+    """The interval attack of ``_attack``, replayed after each round only where it can change.
+
+    A cell the attacker sees as a point (published, or known) never changes its interval, so
+    what the attacker learns flows only between unknown cells (suppressed, withheld or hidden)
+    that share a relation. The unknown cells fall into *groups* (connected through relations
+    by unknown cells only); each relation with an unknown member belongs to exactly one group,
+    and the attack on one group reads nothing of another's intervals. So the fixpoint of the
+    whole is the fixpoint of each group, and (the queue being first in, first out, seeded in
+    relation order) each group's run visits its relations in the order the whole run would: the
+    same intervals, the same exposed cells and the same exposing relations as ``_attack``.
+
+    Withholding a cell turns a point into an unknown: it joins (and may merge) the groups of its
+    relations, and only those are replayed; every other group keeps its fixpoint and its
+    exposed cells. A round then costs the groups the new partners touch, not the whole part.
+    """
+
+    def __init__(self, value, shown, primary, rels, member_of, limit, floor=1, known=frozenset()):
+        self.value, self.rels, self.member_of = value, rels, member_of
+        self.limit, self.floor, self.known = limit, floor, known
+        self.primary = primary
+        self.secondary: set[int] = set()
+        self.lo = list(value)
+        self.hi = list(value)
+        self.unknown = [i not in known and (i in primary or not shown[i]) for i in range(len(value))]
+        self.group_of: dict[int, int] = {}
+        self.groups: dict[int, list[int]] = {}
+        self.group_exposed: dict[int, dict[int, int]] = {}
+        self._next = 0
+        self._regroup([i for i in range(len(value)) if self.unknown[i]])
+
+    def exposed(self) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for found in self.group_exposed.values():
+            out.update(found)
+        return out
+
+    def withhold(self, cells) -> None:
+        """Withhold ``cells`` (published until now) and replay the groups they reach."""
+        self.secondary |= set(cells)
+        affected = set(cells)
+        for c in cells:
+            self.unknown[c] = True
+        for c in cells:
+            for r in self.member_of[c]:
+                t, parts = self.rels[r]
+                for m in (t, *parts):
+                    g = self.group_of.get(m)
+                    if g is not None and g in self.groups:
+                        affected.update(self.groups.pop(g))
+                        self.group_exposed.pop(g, None)
+        self._regroup(sorted(affected))
+
+    def _regroup(self, cells) -> None:
+        """Split ``cells`` (unknown) into groups and run the attack on each."""
+        todo = set(cells)
+        for start in cells:
+            if start not in todo:
+                continue
+            todo.discard(start)
+            group, stack, group_rels = [], [start], set()
+            while stack:
+                c = stack.pop()
+                group.append(c)
+                for r in self.member_of[c]:
+                    if r in group_rels:
+                        continue
+                    group_rels.add(r)
+                    t, parts = self.rels[r]
+                    for m in (t, *parts):
+                        if m in todo:
+                            todo.discard(m)
+                            stack.append(m)
+            gid = self._next
+            self._next += 1
+            self.groups[gid] = group
+            for c in group:
+                self.group_of[c] = gid
+            found = self._run(group, sorted(group_rels))
+            if found:
+                self.group_exposed[gid] = found
+
+    def _run(self, group, group_rels) -> dict[int, int]:
+        lo, hi = self.lo, self.hi
+        for i in group:
+            if i in self.primary:
+                lo[i], hi[i] = self.floor, self.limit - 1
+            elif i in self.secondary:
+                lo[i], hi[i] = self.limit, _UNBOUNDED
+            else:  # hidden
+                lo[i], hi[i] = 0, _UNBOUNDED
+        return _propagate(self.value, lo, hi, group_rels, self.rels, self.member_of, (self.primary, self.secondary))
 
 
 def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1, known=frozenset()):
@@ -289,11 +385,18 @@ def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1, k
             lo[i], hi[i] = limit, _UNBOUNDED
         elif shown[i]:
             lo[i] = hi[i] = v
-    suppressed = primary | secondary
+    return (_propagate(value, lo, hi, range(len(rels)), rels, member_of, (primary, secondary)), lo, hi)
+
+
+def _propagate(value, lo, hi, order, rels, member_of, suppressed_sets) -> dict[int, int]:
+    """Narrow the intervals ``lo``/``hi`` (in place) through the relations, starting with those
+    in ``order``, first in first out; return the suppressed non-zero cells pinned to one value,
+    each with the relation that pinned it."""
+    primary, secondary = suppressed_sets
     exposed: dict[int, int] = {}
-    queue = deque(range(len(rels)))
-    queued = [True] * len(rels)
-    visits = [0] * len(rels)
+    queue = deque(order)
+    queued = dict.fromkeys(order, True)
+    visits: dict[int, int] = defaultdict(int)
     while queue:
         r = queue.popleft()
         queued[r] = False
@@ -317,13 +420,13 @@ def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1, k
         for c in changed:
             if lo[c] > hi[c]:  # pragma: no cover - the relations given do not hold for the values given
                 raise ValueError("inconsistent relations: a cell is not the sum of its parts")
-            if c in suppressed and lo[c] == hi[c] and value[c] and c not in exposed:
+            if lo[c] == hi[c] and value[c] and c not in exposed and (c in primary or c in secondary):
                 exposed[c] = r
             for r2 in member_of[c]:
-                if not queued[r2]:
+                if not queued.get(r2):
                     queued[r2] = True
                     queue.append(r2)
-    return exposed, lo, hi
+    return exposed
 
 
 def _partner(cell, via, shown, value, suppressed, added, rels, member_of, rank, known=frozenset()) -> int | None:
