@@ -338,6 +338,12 @@ def _day(d) -> str:
 def summary_over_time(series: list[Series], period_label: str) -> str:
     if not series:
         return "No kinds of activity are counted yet."
+    if not any(s.points for s in series):
+        totals = "; ".join(f"{s.label}: {s.total.label} {period_label.lower()}" for s in series)
+        return (
+            f"{totals}. Daily figures for one consultation are shown for boroughs and the whole authority, not for"
+            " one ward: they would almost all be fewer than 10."
+        )
     parts = []
     for s in series:
         busiest = max((p for p in s.points if p.count.value), key=lambda p: p.count.value, default=None)

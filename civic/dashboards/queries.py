@@ -322,6 +322,17 @@ def count_cells(now: datetime | None = None) -> Counted:
     )
 
 
+def has_daily_cells(level: str, consultation) -> bool:
+    """Whether activity is counted per day for an area of this level and a consultation filter.
+
+    One consultation's activity per ward and day is almost never 10 or more, so those cells
+    would all be "fewer than 10" while multiplying the cube (and the disclosure control's work)
+    by the number of wards: a ward's page with a consultation filter shows the period totals,
+    and the daily chart is drawn for boroughs and the authority.
+    """
+    return consultation is ALL or level != AreaLevel.WARD
+
+
 def _cost(key: tuple) -> int:
     """Which cells to withhold first when a small one needs a partner: the least useful."""
     kind = key[0]
@@ -375,10 +386,12 @@ class _CubeBuilder:
     def _by_area(self, ward_counts: dict[str, int]) -> dict[str, int]:
         return {code: sum(ward_counts.get(w, 0) for w in a.wards) for code, a in self.areas.items()}
 
-    def _geography(self, make_key) -> None:
-        """For every area with children: its cell is the sum of its children's."""
+    def _geography(self, make_key, codes=None) -> None:
+        """For every area with children: its cell is the sum of its children's (only where all
+        of them are cells, when ``codes`` says which areas have this cell)."""
         for parent in self.parents:
-            self.relations.append((make_key(parent.code), tuple(make_key(c) for c in parent.children)))
+            if codes is None or (parent.code in codes and all(c in codes for c in parent.children)):
+                self.relations.append((make_key(parent.code), tuple(make_key(c) for c in parent.children)))
 
     def add_stocks(self, people) -> None:
         registered: dict[str, int] = defaultdict(int)
@@ -408,27 +421,44 @@ class _CubeBuilder:
                     continue
                 bucket = ward_counts[(kind, cons, day)]
                 bucket[ward] = bucket.get(ward, 0) + n
+        daily_codes = {cons: {c for c, a in self.areas.items() if has_daily_cells(a.level, cons)} for _, cons in slices}
+        # A period of one day (the first day of the site) is a day cell, in every area.
+        window_days = {s for s, e in (*self.windows, *self.previous) if s == e}
         for kind, cons in slices:
             shown = cons != NO_CONSULTATION
+            daily = daily_codes[cons]
             per_day = {day: self._by_area(ward_counts.get((kind, cons, day), {})) for day in days}
             for code in self.areas:
-                for day in days:
+                cell_days = days if code in daily else sorted(window_days)
+                for day in cell_days:
                     self._cell(("ev", code, kind, cons, day, day), per_day[day][code], shown)
                 for s, e in intervals:
                     self._cell(("ev", code, kind, cons, s, e), sum(per_day[d][code] for d in range(s, e + 1)), shown)
-                # Time: each period is the sum of the periods nested in it and its other days.
+                # Time: each period is the sum of the periods nested in it and its other days
+                # (where the days are not cells, a hidden remainder: never published).
                 for (s, e), (sub, loose_days) in tree.items():
-                    parts = [("ev", code, kind, cons, a, b) for a, b in sub] + [
-                        ("ev", code, kind, cons, d, d) for d in loose_days
-                    ]
+                    parts = [("ev", code, kind, cons, a, b) for a, b in sub]
+                    parts += [("ev", code, kind, cons, d, d) for d in loose_days if code in daily or d in window_days]
+                    uncounted = [d for d in loose_days if code not in daily and d not in window_days]
+                    if uncounted:
+                        rest = ("ev-rest", code, kind, cons, s, e)
+                        self._cell(rest, sum(per_day[d][code] for d in uncounted), published=False)
+                        parts.append(rest)
                     self.relations.append((("ev", code, kind, cons, s, e), tuple(parts)))
-            for s, e in [*((d, d) for d in days), *intervals]:
+            for s, e in intervals:
                 self._geography(lambda code, s=s, e=e, kind=kind, cons=cons: ("ev", code, kind, cons, s, e))
+            for d in days:
+                self._geography(
+                    lambda code, d=d, kind=kind, cons=cons: ("ev", code, kind, cons, d, d),
+                    self.areas if d in window_days else daily,
+                )
         # Consultations: all activities of a kind = those of each consultation + those of none.
         if consultations:
             for kind in consultation_kinds:
                 for code in self.areas:
-                    for s, e in [*((d, d) for d in days), *intervals]:
+                    own_days = days if code in daily_codes[NO_CONSULTATION] else sorted(window_days)
+                    spans = [*((d, d) for d in own_days), *intervals]
+                    for s, e in spans:
                         self.relations.append(
                             (
                                 ("ev", code, kind, ALL, s, e),
@@ -939,9 +969,12 @@ def headline(pub, filters, window, prev) -> list[HeadlineFigure]:
 
 
 def over_time(pub, filters, window) -> list[Series]:
+    """Each kind's daily counts and period total; no days where there are no daily cells (a
+    ward with a consultation filter: ``has_daily_cells``)."""
     out = []
+    daily = has_daily_cells(filters.area.level, filters.consultation_slug)
     for kind in pub.kinds_for(filters.consultation_slug):
-        counts = [_ev(pub, filters, kind, (d, d)) for d in range(window[0], window[1] + 1)]
+        counts = [_ev(pub, filters, kind, (d, d)) for d in range(window[0], window[1] + 1)] if daily else []
         total = _ev(pub, filters, kind, window)
         out.append(Series(kind, pub.kinds[kind], _points(window[0], counts, total), total))
     return out

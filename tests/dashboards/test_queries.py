@@ -167,3 +167,39 @@ def test_while_one_thread_rebuilds_the_others_are_served_the_previous_publicatio
         builder.join()
         app.extensions.pop("civic_dashboards", None)
     assert rebuilt and rebuilt[0] is not stale
+
+
+class TestDailyCellsByLevel:
+    """One consultation's activity is counted per day for boroughs and the authority, not per
+    ward (those cells would almost all be small); a ward's consultation page shows totals."""
+
+    def test_no_ward_has_daily_cells_for_one_consultation(self, app, town, responses_source):
+        counted = queries.count_cells()
+        wards = {code for code, a in counted.areas.items() if a.level == "ward"}
+        days = [k for k in counted.values if k[0] == "ev" and k[4] == k[5]]
+        by_consultation = [k for k in days if k[3] not in (queries.ALL,)]
+        assert by_consultation and not any(k[1] in wards and k[4] != counted.first for k in by_consultation)
+        assert any(k[1] in wards for k in days if k[3] is queries.ALL)  # all activity: still per ward and day
+        assert any(k[1] not in wards for k in by_consultation if k[3] == "bus-lanes")
+        # The ward's periods still add up, through a remainder that is never published.
+        rests = [k for k in counted.values if k[0] == "ev-rest"]
+        assert rests and not any(k in counted.published for k in rests)
+        assert all(k[1] in wards and k[3] is not queries.ALL for k in rests)
+
+    def test_a_ward_page_with_a_consultation_shows_totals_and_no_days(self, app, town, responses_source):
+        pub = queries.build_publication()
+        bus = next(c for c in pub.consultations if c.slug == "bus-lanes")
+        ward = queries.dashboard(pub, queries.Filters(pub.areas["E05900001"], "90d", bus))
+        borough = queries.dashboard(pub, queries.Filters(pub.areas["E08900001"], "90d", bus))
+        assert ward.series and all(s.points == [] for s in ward.series)
+        assert [s.total for s in ward.series] == [h.value for h in ward.headline if h.key == "response"]
+        assert all(len(s.points) == (borough.end - borough.start).days + 1 for s in borough.series)
+        everything = queries.dashboard(pub, queries.Filters(pub.areas["E05900001"], "90d"))
+        assert all(s.points for s in everything.series)
+
+    def test_a_ward_with_a_consultation_says_why_there_is_no_daily_chart(self, client, town, responses_source, officer, login_as):
+        login_as(officer)
+        body = client.get("/dashboard/consultations/bus-lanes?area=E05900001&period=90d").get_data(as_text=True)
+        assert "not for one ward" in body and 'id="chart-over-time"' not in body
+        body = client.get("/dashboard/consultations/bus-lanes?area=E08900001&period=90d").get_data(as_text=True)
+        assert "not for one ward" not in body and 'id="chart-over-time"' in body
