@@ -316,7 +316,7 @@ def _full_replay(values, relations, published, cost, limit, zero_is_small, known
             break
         small = sorted(c for c in exposed if c in primary)
         added: set[int] = set()
-        for cell in small or sorted(exposed):
+        for cell in small + sorted(c for c in exposed if c not in primary):
             partner = disclosure._partner(
                 cell, exposed[cell], shown, value, primary | secondary, added, rels, member_of, rank, fixed
             )
@@ -452,3 +452,28 @@ class TestIncrementalReplay:
         expected = _full_replay(counted.values, counted.relations, counted.published, queries._cost, counted.limit, True)
         assert got == expected
         assert sum(1 for v in got.values() if v.secondary) > 10
+
+    def test_every_exposed_cell_gets_a_partner_in_the_same_round(self, app, town, responses_source, monkeypatch):  # noqa: F811
+        """Withheld cells exposed alongside small ones are not left for later rounds (which made
+        long chains of rounds, each replaying a large group)."""
+        from civic.core import disclosure
+        from civic.dashboards import queries
+
+        rounds: list[tuple[dict, list]] = []
+        real_exposed, real_partner = disclosure._IncrementalAttack.exposed, disclosure._partner
+
+        def exposed(self):
+            found = real_exposed(self)
+            rounds.append((found, [], set(self.primary)))
+            return found
+
+        def partner(cell, *args, **kwargs):
+            rounds[-1][1].append(cell)
+            return real_partner(cell, *args, **kwargs)
+
+        monkeypatch.setattr(disclosure._IncrementalAttack, "exposed", exposed)
+        monkeypatch.setattr(disclosure, "_partner", partner)
+        queries.build_publication()
+        assert all(sorted(called) == sorted(found) for found, called, _ in rounds)
+        mixed = [found for found, _, primary in rounds if set(found) & primary and set(found) - primary]
+        assert mixed, "the town should have a round exposing small and withheld cells together"
