@@ -468,24 +468,38 @@ class _CubeBuilder:
 
     def add_participants(self, people, person_days, consultations) -> None:
         windows = [(w, True) for w in self.windows] + [(w, False) for w in self.previous if w not in self.windows]
+        # One pass over each person's activities: the kinds they did in each window, for all
+        # activity and for each consultation; then the one definition decides who took part.
+        counts: dict[tuple, dict[tuple[str | None, str | None], dict[str, int]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(int))
+        )
+        for person, did in person_days.items():
+            kinds_in: dict[tuple, set[str]] = defaultdict(set)
+            for day, kind, slug in did:
+                for n, ((s, e), _) in enumerate(windows):
+                    if s <= day <= e:
+                        kinds_in[(ALL, n)].add(kind)
+                        if slug is not None:
+                            kinds_in[(slug, n)].add(kind)
+            ward, verified, answers = people[person]
+            for (cons, n), kinds in kinds_in.items():
+                if not is_active_participant(verified, kinds):
+                    continue
+                by_group = counts[(cons, n)]
+                by_group[(None, None)][ward] += 1
+                if windows[n][1]:
+                    for dim, group in answers.items():
+                        by_group[(dim, group)][ward] += 1
+        empty: dict[tuple[str | None, str | None], dict[str, int]] = {}
         for cons in (ALL, *consultations):
-            for (s, e), with_groups in windows:
-                by_group: dict[tuple[str | None, str | None], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-                for person, did in person_days.items():
-                    kinds = {k for day, k, slug in did if s <= day <= e and (cons is ALL or slug == cons)}
-                    ward, verified, answers = people[person]
-                    if not is_active_participant(verified, kinds):
-                        continue
-                    by_group[(None, None)][ward] += 1
-                    if with_groups:
-                        for dim, group in answers.items():
-                            by_group[(dim, group)][ward] += 1
+            for n, ((s, e), with_groups) in enumerate(windows):
+                by_group = counts.get((cons, n), empty)
                 cells = [(None, None)]
                 if with_groups:
                     cells += [(dim, g) for dim in DIMENSIONS for g in groups(dim)]
                 for dim, group in cells:
-                    counts = self._by_area(by_group.get((dim, group), {}))
-                    for code, value in counts.items():
+                    values = self._by_area(by_group.get((dim, group), {}))
+                    for code, value in values.items():
                         self._cell(("pp", code, s, e, cons, dim, group), value)
                     self._geography(lambda code, dim=dim, group=group, s=s, e=e, cons=cons: ("pp", code, s, e, cons, dim, group))
                 if with_groups:
