@@ -267,36 +267,27 @@ def count_cells(now: datetime | None = None) -> Counted:
         if row.ward_id in ward_code:
             people[row.id] = (ward_code[row.ward_id], bool(row.verified), {d: group_of(d, getattr(row, d)) for d in DIMENSIONS})
 
-    # Activities: counts per (ward, kind, consultation, day); what each person did on which day.
-    events: dict[tuple[str, str, str | None, int], int] = defaultdict(int)
-    person_days: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
-    consultation_kinds: set[str] = set()
-    statement = activities()
-    rows = db.session.execute(statement).all() if statement is not None else []
-    for row in rows:
-        if row.user_id not in people:
-            continue
-        day = london_day(row.occurred_at)
-        if day > today:
-            continue
-        slug = consultation_by_id.get(row.consultation_id) if row.consultation_id is not None else None
-        if row.consultation_id is not None:
-            consultation_kinds.add(row.kind)
-        events[(people[row.user_id][0], row.kind, slug, day)] += 1
-        person_days[row.user_id].append((day, row.kind, slug))
+    if counts_in_database():
+        events, consultation_kinds = _events_counted_in_database(ward_code, consultation_by_id, today)
+    else:
+        events, consultation_kinds, person_days = _events_counted_here(people, consultation_by_id, today)
     first = min((k[3] for k in events), default=today)
 
     builder = _CubeBuilder(areas, today, first, limit)
     builder.add_stocks(people)
     kinds = {k: s.label for k, s in ACTIVITY_SOURCES.items()}
     builder.add_events(events, list(kinds), sorted(consultation_kinds), [c.slug for c in consultations])
-    builder.add_participants(people, person_days, [c.slug for c in consultations])
+    if counts_in_database():
+        participants = _participants_counted_in_database(builder.participant_windows(), ward_code, consultation_by_id)
+    else:
+        participants = _participants_counted_here(builder.participant_windows(), people, person_days)
+    builder.add_participants(participants, [c.slug for c in consultations])
     if "registration" in kinds:
         builder.link_registrations()
     content = {}
     known: set[tuple] = set()
     if consultations:
-        loaded = _load_content(people, consultation_by_id, today)
+        loaded = _load_content(people, consultation_by_id, today, areas)
         content = builder.add_content(loaded)
         public = {**loaded.public, **_public_results(content, consultation_by_id, now)}
         # Known to anyone: the cells whose count equals, right now, what a public page shows.
@@ -320,6 +311,105 @@ def count_cells(now: datetime | None = None) -> Counted:
         medians=medians,
         known=known,
     )
+
+
+def counts_in_database() -> bool:
+    """Whether the database counts the activities (PostgreSQL: ``metrics.activities_per_day`` and
+    ``metrics.active_participants_per_window``) rather than this process reading every row. Both
+    ways give the same cells (tests compare them on PostgreSQL)."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+Events = dict[tuple[str, str, str | None, int], int]  # (ward, kind, consultation, day) -> activities
+# (consultation or ALL, window index) -> (dimension, group), or (None, None) for all -> ward -> people
+Participants = dict[tuple, dict[tuple[str | None, str | None], dict[str, int]]]
+
+
+def _events_counted_here(people, consultation_by_id, today) -> tuple[Events, set[str], dict]:
+    """Every activity row read here: counts per (ward, kind, consultation, day), and what each
+    person did on which day."""
+    events: Events = defaultdict(int)
+    person_days: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
+    consultation_kinds: set[str] = set()
+    statement = activities()
+    rows = db.session.execute(statement).all() if statement is not None else []
+    for row in rows:
+        if row.user_id not in people:
+            continue
+        day = london_day(row.occurred_at)
+        if day > today:
+            continue
+        slug = consultation_by_id.get(row.consultation_id) if row.consultation_id is not None else None
+        if row.consultation_id is not None:
+            consultation_kinds.add(row.kind)
+        events[(people[row.user_id][0], row.kind, slug, day)] += 1
+        person_days[row.user_id].append((day, row.kind, slug))
+    return events, consultation_kinds, person_days
+
+
+def _events_counted_in_database(ward_code, consultation_by_id, today) -> tuple[Events, set[str]]:
+    """The same counts, grouped by PostgreSQL: one row per ward, kind, consultation and day."""
+    events: Events = defaultdict(int)
+    consultation_kinds: set[str] = set()
+    statement = metrics.activities_per_day()
+    for row in db.session.execute(statement) if statement is not None else []:
+        ward = ward_code.get(row.ward_id)
+        day = row.day.toordinal()
+        if ward is None or day > today:
+            continue
+        slug = consultation_by_id.get(row.consultation_id) if row.consultation_id is not None else None
+        if row.consultation_id is not None:
+            consultation_kinds.add(row.kind)
+        events[(ward, row.kind, slug, day)] += row.n
+    return events, consultation_kinds
+
+
+def _participants_counted_here(windows, people, person_days) -> Participants:
+    """Active participants per window, consultation, group and ward, from each person's activities
+    (read once): the kinds done in each window, then ``is_active_participant``."""
+    counts: Participants = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for person, did in person_days.items():
+        kinds_in: dict[tuple, set[str]] = defaultdict(set)
+        for day, kind, slug in did:
+            for n, ((s, e), _) in enumerate(windows):
+                if s <= day <= e:
+                    kinds_in[(ALL, n)].add(kind)
+                    if slug is not None:
+                        kinds_in[(slug, n)].add(kind)
+        ward, verified, answers = people[person]
+        for (cons, n), kinds in kinds_in.items():
+            if not is_active_participant(verified, kinds):
+                continue
+            by_group = counts[(cons, n)]
+            by_group[(None, None)][ward] += 1
+            if windows[n][1]:
+                for dim, group in answers.items():
+                    by_group[(dim, group)][ward] += 1
+    return counts
+
+
+def _participants_counted_in_database(windows, ward_code, consultation_by_id) -> Participants:
+    """The same counts, by PostgreSQL (``metrics.active_participants_per_window``): one row per
+    ward, consultation and answer, a column per window; answers are grouped here (``group_of``)."""
+    counts: Participants = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    spans = [(date.fromordinal(s), date.fromordinal(e)) for (s, e), _ in windows]
+    statement = metrics.active_participants_per_window(spans)
+    for row in db.session.execute(statement) if statement is not None else []:
+        ward = ward_code.get(row.ward_id)
+        cons = ALL if row.every else consultation_by_id.get(row.consultation_id) if row.consultation_id is not None else None
+        if ward is None or (cons is None and not row.every):
+            continue
+        dims = [d for d in DIMENSIONS if not getattr(row, f"g_{d}")]
+        for n, (_, with_groups) in enumerate(windows):
+            value = getattr(row, f"w{n}")
+            if not value:
+                continue
+            if not dims:
+                counts[(cons, n)][(None, None)][ward] += value
+            elif with_groups:
+                dim = dims[0]
+                counts[(cons, n)][(dim, group_of(dim, getattr(row, dim)))][ward] += value
+    return counts
 
 
 def has_daily_cells(level: str, consultation) -> bool:
@@ -466,30 +556,13 @@ class _CubeBuilder:
                             )
                         )
 
-    def add_participants(self, people, person_days, consultations) -> None:
-        windows = [(w, True) for w in self.windows] + [(w, False) for w in self.previous if w not in self.windows]
-        # One pass over each person's activities: the kinds they did in each window, for all
-        # activity and for each consultation; then the one definition decides who took part.
-        counts: dict[tuple, dict[tuple[str | None, str | None], dict[str, int]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(int))
-        )
-        for person, did in person_days.items():
-            kinds_in: dict[tuple, set[str]] = defaultdict(set)
-            for day, kind, slug in did:
-                for n, ((s, e), _) in enumerate(windows):
-                    if s <= day <= e:
-                        kinds_in[(ALL, n)].add(kind)
-                        if slug is not None:
-                            kinds_in[(slug, n)].add(kind)
-            ward, verified, answers = people[person]
-            for (cons, n), kinds in kinds_in.items():
-                if not is_active_participant(verified, kinds):
-                    continue
-                by_group = counts[(cons, n)]
-                by_group[(None, None)][ward] += 1
-                if windows[n][1]:
-                    for dim, group in answers.items():
-                        by_group[(dim, group)][ward] += 1
+    def participant_windows(self) -> list[tuple[tuple[int, int], bool]]:
+        """The windows participants are counted in, each with whether it is broken down by group
+        (the periods offered are; the periods before them, for the change, are not)."""
+        return [(w, True) for w in self.windows] + [(w, False) for w in self.previous if w not in self.windows]
+
+    def add_participants(self, counts: Participants, consultations) -> None:
+        windows = self.participant_windows()
         empty: dict[tuple[str | None, str | None], dict[str, int]] = {}
         for cons in (ALL, *consultations):
             for n, ((s, e), with_groups) in enumerate(windows):
@@ -622,7 +695,7 @@ class _Content:
     public: dict[tuple, int] = field(default_factory=dict)
 
 
-def _load_content(people, consultation_by_id: dict[int, str], today: int) -> _Content:
+def _load_content(people, consultation_by_id: dict[int, str], today: int, areas: dict[str, AreaInfo]) -> _Content:
     """Results, ideas and supports of the known consultations. Four queries, whatever their size."""
     scale = tuple(SCALE_POINTS)
     shapes: dict[str, dict[int, QuestionShape]] = defaultdict(dict)
@@ -700,10 +773,17 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int) -> _Co
     supports: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for idea_id, slug in idea_slug.items():
         supports[slug][idea_id] = 0
-    for row in db.session.execute(metrics.supports()):
-        slug = idea_slug.get(row.idea_id)
-        if slug is not None and counted(row.user_id, row.created_at):
-            supports[slug][row.idea_id] += 1
+    if counts_in_database():  # the same count, by PostgreSQL: one row per idea
+        wards = sorted({a.id for a in areas.values() if a.level == AreaLevel.WARD})
+        for idea_id, n in db.session.execute(metrics.supports_per_idea(wards, date.fromordinal(today))):
+            slug = idea_slug.get(idea_id)
+            if slug is not None:
+                supports[slug][idea_id] += n
+    else:
+        for row in db.session.execute(metrics.supports()):
+            slug = idea_slug.get(row.idea_id)
+            if slug is not None and counted(row.user_id, row.created_at):
+                supports[slug][row.idea_id] += 1
     top: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for idea_id, slug, title in sorted(visible, key=lambda v: (-supports[v[1]][v[0]], v[0])):
         if len(top[slug]) < metrics.TOP_IDEAS:

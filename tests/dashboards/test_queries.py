@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from civic.core.disclosure import Protected
 from civic.dashboards import queries
@@ -203,3 +203,46 @@ class TestDailyCellsByLevel:
         assert "not for one ward" in body and 'id="chart-over-time"' not in body
         body = client.get("/dashboard/consultations/bus-lanes?area=E08900001&period=90d").get_data(as_text=True)
         assert "not for one ward" not in body and 'id="chart-over-time"' in body
+
+
+class TestCountedInTheDatabase:
+    """On PostgreSQL the database counts activities, participants and supports (grouped); the
+    same cells as reading every row here, London days included."""
+
+    @staticmethod
+    def _both_ways(monkeypatch):
+        assert queries.counts_in_database()
+        grouped = queries.count_cells()
+        monkeypatch.setattr(queries, "counts_in_database", lambda: False)
+        read = queries.count_cells()
+        return grouped, read
+
+    def test_the_same_cells_both_ways(self, app, consultation_town, monkeypatch):
+        if db.engine.dialect.name != "postgresql":
+            assert not queries.counts_in_database()
+            return
+        from datetime import UTC, datetime, timedelta
+
+        from civic.accounts.models import User
+        from civic.ideas.models import Support
+
+        # Supports just before and after midnight in London, summer (BST) and winter (GMT): the
+        # London day differs from the UTC day at 23:30 UTC in summer only.
+        idea = consultation_town["ideas"][0]
+        now = datetime.now(UTC)
+        summer = datetime(now.year - 1, 7, 14, 23, 30, tzinfo=UTC)
+        winter = datetime(now.year - 1, 12, 14, 23, 30, tzinfo=UTC)
+        people = db.session.scalars(select(User).where(User.ward_id.is_not(None)).order_by(User.id).limit(8)).all()
+        taken = set(db.session.scalars(select(Support.user_id).where(Support.idea_id == idea.id)))
+        free = [p for p in people if p.id not in taken]
+        for person, moment in zip(free, (summer, winter, summer + timedelta(hours=1), now + timedelta(days=2)), strict=False):
+            db.session.add(Support(idea_id=idea.id, user_id=person.id, created_at=moment))
+        db.session.commit()
+        grouped, read = self._both_ways(monkeypatch)
+        assert grouped.values == read.values
+        assert grouped.relations == read.relations and grouped.published == read.published
+        assert grouped.known == read.known and grouped.first == read.first
+        days = {k[4] for k in grouped.values if k[0] == "ev" and k[2] == "support" and k[4] == k[5] and grouped.values[k]}
+        assert date(summer.year, 7, 15).toordinal() in days  # 23:30 UTC in July is 00:30 the next day
+        assert date(winter.year, 12, 14).toordinal() in days  # 23:30 UTC in December is 23:30
+        assert any(k[0] == "pp" and k[5] is not None and v for k, v in grouped.values.items())
