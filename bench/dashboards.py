@@ -210,9 +210,15 @@ def _measure(args) -> None:
         print(f"  cells {len(counted.values):,}, relations {len(counted.relations):,}")
         rounds, parts, runs = [], [], []
         attack_class = disclosure._IncrementalAttack
-        withhold, run = attack_class.withhold, attack_class._run
-        attack_class.withhold = lambda self, cells: rounds.append(1) or withhold(self, cells)
-        attack_class._run = lambda self, group, group_rels: runs.append(len(group)) or run(self, group, group_rels)
+        withhold = attack_class.withhold
+
+        def counted_withhold(self, cells):
+            before = self.replayed
+            withhold(self, cells)
+            rounds.append(1)
+            runs.append(self.replayed - before)
+
+        attack_class.withhold = counted_withhold
         protect_part = disclosure._protect_part
 
         def timed_part(cells, *a, **k):
@@ -235,10 +241,10 @@ def _measure(args) -> None:
                 known=counted.known,
             ),
         )
-        attack_class.withhold, attack_class._run, disclosure._protect_part = withhold, run, protect_part
+        attack_class.withhold, disclosure._protect_part = withhold, protect_part
         print(
-            f"  rounds {len(rounds)}, parts with small cells {len(parts)}, attack replays {len(runs):,}"
-            f" on {sum(runs):,} unknown cells in all (largest {max(runs, default=0):,}); the slowest parts:"
+            f"  rounds {len(rounds)}, parts with small cells {len(parts)}, cells reset by the replays {sum(runs):,}"
+            f" (largest round {max(runs, default=0):,}); the slowest parts:"
         )
         for seconds, size, n, example in sorted(parts, reverse=True)[:4]:
             print(f"    {1000 * seconds:8.0f} ms  {size:8,} cells  {n:4} rounds  e.g. {example}")

@@ -254,9 +254,14 @@ def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, lim
     l_secondary: set[int] = set()
     attack = _IncrementalAttack(l_value, l_shown, l_primary, l_rels, l_member_of, limit, floor, l_known)
     while True:
-        exposed = attack.exposed()
+        exposed = attack.exposed_cells()
         if not exposed:
-            break
+            # One whole replay at the end: it must find nothing the replays around the partners
+            # did not (see _IncrementalAttack); if it does, the rounds carry on from it.
+            attack = _IncrementalAttack(l_value, l_shown, l_primary, l_rels, l_member_of, limit, floor, l_known, l_secondary)
+            if not attack.exposed:
+                break
+            continue
         # Every exposed cell gets a partner in the same round, small cells first: a withheld
         # cell is often exposed through a small one, and the partner chosen for the small one
         # (reused when it is the nearest) then serves it too. Handling only the small ones per
@@ -283,95 +288,64 @@ def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, lim
 class _IncrementalAttack:
     """The interval attack of ``_attack``, replayed after each round only where it can change.
 
-    A cell the attacker sees as a point (published, or known) never changes its interval, so
-    what the attacker learns flows only between unknown cells (suppressed, withheld or hidden)
-    that share a relation. The unknown cells fall into *groups* (connected through relations
-    by unknown cells only); each relation with an unknown member belongs to exactly one group,
-    and the attack on one group reads nothing of another's intervals. So the fixpoint of the
-    whole is the fixpoint of each group, and (the queue being first in, first out, seeded in
-    relation order) each group's run visits its relations in the order the whole run would: the
-    same intervals, the same exposed cells and the same exposing relations as ``_attack``.
-
-    Withholding a cell turns a point into an unknown: it joins (and may merge) the groups of its
-    relations, and only those are replayed; every other group keeps its fixpoint and its
-    exposed cells. A round then costs the groups the new partners touch, not the whole part.
+    The first run is ``_attack`` itself. Withholding a cell turns a point into an unknown, and
+    can only widen what the attacker knows: the new fixpoint lies between the old one and the
+    starting intervals. A cell whose interval was never narrowed stays as it is. A narrowed cell
+    learnt its bounds through a chain of narrowed cells from the points that gave them; if no
+    such chain reaches a newly withheld cell (through a relation it shares with it), none of its
+    bounds came from that cell's value, and every step that narrowed it can be taken again: it
+    keeps its interval too. So only the narrowed cells reachable from the withheld ones through
+    narrowed cells are reset to their starting intervals, and the attack is replayed from the
+    relations around them; everything else keeps its fixpoint and its exposed cells. A round
+    costs that neighbourhood, not the whole part. (``_protect_part`` still ends with one whole
+    replay, and carries on if it finds anything: the result never rests on this argument alone.)
     """
 
-    def __init__(self, value, shown, primary, rels, member_of, limit, floor=1, known=frozenset()):
+    def __init__(self, value, shown, primary, rels, member_of, limit, floor=1, known=frozenset(), secondary=()):
         self.value, self.rels, self.member_of = value, rels, member_of
-        self.limit, self.floor, self.known = limit, floor, known
+        self.limit, self.floor = limit, floor
         self.primary = primary
-        self.secondary: set[int] = set()
-        self.lo = list(value)
-        self.hi = list(value)
-        self.unknown = [i not in known and (i in primary or not shown[i]) for i in range(len(value))]
-        self.group_of: dict[int, int] = {}
-        self.groups: dict[int, list[int]] = {}
-        self.group_exposed: dict[int, dict[int, int]] = {}
-        self._next = 0
-        self._regroup([i for i in range(len(value)) if self.unknown[i]])
+        self.secondary: set[int] = set(secondary)
+        self.unknown = [i not in known and (i in primary or i in self.secondary or not shown[i]) for i in range(len(value))]
+        self.exposed, self.lo, self.hi = _attack(value, shown, primary, self.secondary, rels, member_of, limit, floor, known)
+        self.replayed = 0  # cells reset by the replays (for the benchmark and the tests)
 
-    def exposed(self) -> dict[int, int]:
-        out: dict[int, int] = {}
-        for found in self.group_exposed.values():
-            out.update(found)
-        return out
+    def exposed_cells(self) -> dict[int, int]:
+        """The suppressed non-zero cells pinned now, each with the relation that pinned it."""
+        return dict(self.exposed)
+
+    def _start(self, i) -> tuple[int, int]:
+        if i in self.primary:
+            return self.floor, self.limit - 1
+        if i in self.secondary:
+            return self.limit, _UNBOUNDED
+        return 0, _UNBOUNDED  # hidden
 
     def withhold(self, cells) -> None:
-        """Withhold ``cells`` (published until now) and replay the groups they reach."""
+        """Withhold ``cells`` (published until now) and replay the attack around them."""
+        lo, hi = self.lo, self.hi
         self.secondary |= set(cells)
-        affected = set(cells)
+        reset = set(cells)
+        stack = list(cells)
         for c in cells:
             self.unknown[c] = True
-        for c in cells:
+        while stack:
+            c = stack.pop()
             for r in self.member_of[c]:
                 t, parts = self.rels[r]
                 for m in (t, *parts):
-                    g = self.group_of.get(m)
-                    if g is not None and g in self.groups:
-                        affected.update(self.groups.pop(g))
-                        self.group_exposed.pop(g, None)
-        self._regroup(sorted(affected))
-
-    def _regroup(self, cells) -> None:
-        """Split ``cells`` (unknown) into groups and run the attack on each."""
-        todo = set(cells)
-        for start in cells:
-            if start not in todo:
-                continue
-            todo.discard(start)
-            group, stack, group_rels = [], [start], set()
-            while stack:
-                c = stack.pop()
-                group.append(c)
-                for r in self.member_of[c]:
-                    if r in group_rels:
+                    if m in reset or not self.unknown[m]:
                         continue
-                    group_rels.add(r)
-                    t, parts = self.rels[r]
-                    for m in (t, *parts):
-                        if m in todo:
-                            todo.discard(m)
-                            stack.append(m)
-            gid = self._next
-            self._next += 1
-            self.groups[gid] = group
-            for c in group:
-                self.group_of[c] = gid
-            found = self._run(group, sorted(group_rels))
-            if found:
-                self.group_exposed[gid] = found
-
-    def _run(self, group, group_rels) -> dict[int, int]:
-        lo, hi = self.lo, self.hi
-        for i in group:
-            if i in self.primary:
-                lo[i], hi[i] = self.floor, self.limit - 1
-            elif i in self.secondary:
-                lo[i], hi[i] = self.limit, _UNBOUNDED
-            else:  # hidden
-                lo[i], hi[i] = 0, _UNBOUNDED
-        return _propagate(self.value, lo, hi, group_rels, self.rels, self.member_of, (self.primary, self.secondary))
+                    if (lo[m], hi[m]) != self._start(m):  # narrowed: it may have learnt from c
+                        reset.add(m)
+                        stack.append(m)
+        for c in reset:
+            lo[c], hi[c] = self._start(c)
+            self.exposed.pop(c, None)
+        self.replayed += len(reset)
+        order = sorted({r for c in reset for r in self.member_of[c]})
+        found = _propagate(self.value, lo, hi, order, self.rels, self.member_of, (self.primary, self.secondary))
+        self.exposed.update(found)
 
 
 def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1, known=frozenset()):

@@ -144,28 +144,43 @@ def active_participants_per_window(windows: list[tuple[date, date]]) -> Select |
     """Active participants (``is_active_participant``: verified, with an activity of a kind that
     counts as participation in the window) per home ward, per consultation (``every`` 1: all
     activity), in all (``g_<dimension>`` all 1) and by each dimension's raw answer (``g_`` 0 for
-    that dimension), one count column ``w<n>`` per window (PostgreSQL)."""
+    that dimension), one count column ``w<n>`` per window (PostgreSQL).
+
+    Each person's last active day on or before each window's end (per consultation, then over
+    all of them) says whether they took part in the window: one pass over the activities."""
     kinds = participation_kinds()
     if not ACTIVITY_SOURCES or not kinds:
         return None
     rows = _activity_rows()
-    day = london_date(rows.c.occurred_at)
-    flags = [func.max(case((day.between(s, e), 1), else_=0)).label(f"w{n}") for n, (s, e) in enumerate(windows)]
-    per_person = (
-        select(rows.c.user_id, rows.c.consultation_id, func.grouping(rows.c.consultation_id).label("every"), *flags)
+    acts = (
+        select(rows.c.user_id, rows.c.consultation_id, london_date(rows.c.occurred_at).label("day"))
         .where(rows.c.kind.in_(sorted(kinds)))
-        .group_by(func.grouping_sets(tuple_(rows.c.user_id, rows.c.consultation_id), tuple_(rows.c.user_id)))
         .subquery()
     )
+    ends = sorted({e for _, e in windows})
+    last = [func.max(acts.c.day).filter(acts.c.day <= e).label(f"last{n}") for n, e in enumerate(ends)]
+    per_consultation = select(acts.c.user_id, acts.c.consultation_id, *last).group_by(acts.c.user_id, acts.c.consultation_id)
+    per_consultation = per_consultation.cte("per_consultation")
+    columns = [per_consultation.c[f"last{n}"] for n in range(len(ends))]
+    per_person = union_all(
+        select(per_consultation.c.user_id, per_consultation.c.consultation_id, literal(0).label("every"), *columns),
+        select(
+            per_consultation.c.user_id,
+            cast(null(), Integer).label("consultation_id"),
+            literal(1).label("every"),
+            *(func.max(c).label(c.name) for c in columns),
+        ).group_by(per_consultation.c.user_id),
+    ).subquery()
     people = registered_residents().subquery()
     base = (people.c.ward_id, per_person.c.consultation_id, per_person.c.every)
     sets = [tuple_(*base), *(tuple_(*base, people.c[d]) for d in DIMENSIONS)]
+    took_part = [case((per_person.c[f"last{ends.index(e)}"] >= s, 1), else_=0) for s, e in windows]
     return (
         select(
             *base,
             *(people.c[d] for d in DIMENSIONS),
             *(func.grouping(people.c[d]).label(f"g_{d}") for d in DIMENSIONS),
-            *(func.sum(per_person.c[f"w{n}"]).label(f"w{n}") for n in range(len(windows))),
+            *(func.sum(flag).label(f"w{n}") for n, flag in enumerate(took_part)),
         )
         .join(people, people.c.id == per_person.c.user_id)
         .where(people.c.email_verified_at.is_not(None))

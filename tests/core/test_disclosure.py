@@ -410,7 +410,7 @@ class TestIncrementalReplay:
             rng.shuffle(candidates)
             while True:
                 exposed, lo, hi = disclosure._attack(value, shown, primary, secondary, rels, member_of, 10, 1)
-                assert attack.exposed() == exposed
+                assert set(attack.exposed_cells()) == set(exposed)
                 assert (attack.lo, attack.hi) == (lo, hi)
                 checked += 1
                 if not candidates:
@@ -420,27 +420,28 @@ class TestIncrementalReplay:
                 attack.withhold(batch)
         assert checked > 300
 
-    def test_withholding_a_cell_replays_only_the_groups_it_reaches(self):
-        """Two wards' days, joined only through published totals: withholding in one leaves the
-        other's group alone (its fixpoint is kept, not recomputed)."""
+    def test_withholding_a_cell_resets_only_the_narrowed_cells_it_reaches(self):
+        """Two wards' days, joined only through published totals: withholding a day of one
+        resets that ward's narrowed cells; the other keeps what the attacker had learnt."""
         from civic.core import disclosure
 
-        values = {"a1": 4, "a2": 30, "a": 34, "b1": 3, "b2": 5, "b3": 40, "b": 48, "all": 82}
+        values = {"a1": 4, "a2": 30, "a": 34, "b1": 3, "b2": 5, "b3": 40, "b": 48, "c1": 2, "c2": 50, "c": 52, "all": 134}
         keys = list(values)
         index = {k: i for i, k in enumerate(keys)}
-        relations = [("a", ("a1", "a2")), ("b", ("b1", "b2", "b3")), ("all", ("a", "b"))]
+        relations = [("a", ("a1", "a2")), ("b", ("b1", "b2", "b3")), ("c", ("c1", "c2")), ("all", ("a", "b", "c"))]
         rels = [(index[t], tuple(index[p] for p in parts)) for t, parts in relations]
         member_of = [[r for r, (t, ps) in enumerate(rels) if i in (t, *ps)] for i in range(len(keys))]
         value = list(values.values())
-        primary = {index["a1"], index["b1"], index["b2"]}
+        primary = {index["a1"], index["b1"], index["b2"], index["c1"]}
         attack = disclosure._IncrementalAttack(value, [True] * len(keys), primary, rels, member_of, 10, 1)
-        assert set(attack.exposed()) == {index["a1"]}
-        ran = []
-        real_run = attack._run
-        attack._run = lambda group, group_rels: ran.append(sorted(group)) or real_run(group, group_rels)
+        assert set(attack.exposed_cells()) == {index["a1"], index["c1"]}
+        assert (attack.lo[index["b1"]], attack.hi[index["b1"]]) == (1, 7)  # b1 + b2 = 8: narrowed
         attack.withhold({index["a2"]})
-        assert ran == [sorted({index["a1"], index["a2"]})]
-        assert attack.exposed() == {}
+        assert attack.replayed == 2  # a2 and a1; not b1, b2 (narrowed, but not reached), nor c1
+        assert set(attack.exposed_cells()) == {index["c1"]}  # c1 stays exposed without a replay
+        assert (attack.lo[index["b1"]], attack.hi[index["b1"]]) == (1, 7)
+        whole = disclosure._attack(value, [True] * len(keys), primary, {index["a2"]}, rels, member_of, 10, 1)
+        assert set(whole[0]) == set(attack.exposed_cells()) and (whole[1], whole[2]) == (attack.lo, attack.hi)
 
     def test_the_dashboards_publication_is_the_same_as_the_full_replay(self, app, town, responses_source):  # noqa: F811
         from civic.dashboards import queries
@@ -460,7 +461,7 @@ class TestIncrementalReplay:
         from civic.dashboards import queries
 
         rounds: list[tuple[dict, list]] = []
-        real_exposed, real_partner = disclosure._IncrementalAttack.exposed, disclosure._partner
+        real_exposed, real_partner = disclosure._IncrementalAttack.exposed_cells, disclosure._partner
 
         def exposed(self):
             found = real_exposed(self)
@@ -471,7 +472,7 @@ class TestIncrementalReplay:
             rounds[-1][1].append(cell)
             return real_partner(cell, *args, **kwargs)
 
-        monkeypatch.setattr(disclosure._IncrementalAttack, "exposed", exposed)
+        monkeypatch.setattr(disclosure._IncrementalAttack, "exposed_cells", exposed)
         monkeypatch.setattr(disclosure, "_partner", partner)
         queries.build_publication()
         assert all(sorted(called) == sorted(found) for found, called, _ in rounds)
