@@ -329,9 +329,13 @@ class _IncrementalAttack:
         stack = list(cells)
         for c in cells:
             self.unknown[c] = True
+        scanned: set[int] = set()  # relations whose members were looked at (each once)
         while stack:
             c = stack.pop()
             for r in self.member_of[c]:
+                if r in scanned:
+                    continue
+                scanned.add(r)
                 t, parts = self.rels[r]
                 for m in (t, *parts):
                     if m in reset or not self.unknown[m]:
@@ -343,7 +347,7 @@ class _IncrementalAttack:
             lo[c], hi[c] = self._start(c)
             self.exposed.pop(c, None)
         self.replayed += len(reset)
-        order = sorted({r for c in reset for r in self.member_of[c]})
+        order = sorted(scanned)  # every relation of every reset cell
         found = _propagate(self.value, lo, hi, order, self.rels, self.member_of, (self.primary, self.secondary))
         self.exposed.update(found)
 

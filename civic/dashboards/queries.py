@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
+from sqlalchemy import text as sql_text
 
 from civic.accounts.demographics import DIMENSIONS
 from civic.areas.models import Area, AreaBaseline, AreaLevel
@@ -261,6 +262,7 @@ def count_cells(now: datetime | None = None) -> Counted:
     consultations = tuple(lookups.all_consultations())
     consultation_by_id = {c.id: c.slug for c in consultations}
 
+    _give_the_build_time()
     # People: ward, verified, group in each dimension.
     people: dict[int, tuple[str, bool, dict[str, str]]] = {}
     for row in db.session.execute(registered_people()):
@@ -318,6 +320,21 @@ def counts_in_database() -> bool:
     ``metrics.active_participants_per_window``) rather than this process reading every row. Both
     ways give the same cells (tests compare them on PostgreSQL)."""
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _give_the_build_time() -> None:
+    """On PostgreSQL, for this transaction only: DASHBOARD_BUILD_STATEMENT_TIMEOUT_MS instead of
+    the request statement timeout (the grouped queries read every activity), and
+    DASHBOARD_BUILD_WORK_MEM per grouping."""
+    from flask import current_app
+
+    if not counts_in_database():
+        return
+    config = current_app.config
+    db.session.execute(
+        sql_text("SELECT set_config('statement_timeout', :timeout, true), set_config('work_mem', :memory, true)"),
+        {"timeout": str(config["DASHBOARD_BUILD_STATEMENT_TIMEOUT_MS"]), "memory": config["DASHBOARD_BUILD_WORK_MEM"]},
+    )
 
 
 Events = dict[tuple[str, str, str | None, int], int]  # (ward, kind, consultation, day) -> activities
@@ -412,15 +429,26 @@ def _participants_counted_in_database(windows, ward_code, consultation_by_id) ->
     return counts
 
 
-def has_daily_cells(level: str, consultation) -> bool:
-    """Whether activity is counted per day for an area of this level and a consultation filter.
+# Below the authority, activity is counted per day over the last DAILY_DAYS days only (the 30-
+# and 90-day periods and the 30 days before the last 30): see first_daily_day.
+DAILY_DAYS = 90
 
-    One consultation's activity per ward and day is almost never 10 or more, so those cells
-    would all be "fewer than 10" while multiplying the cube (and the disclosure control's work)
-    by the number of wards: a ward's page with a consultation filter shows the period totals,
-    and the daily chart is drawn for boroughs and the authority.
+
+def first_daily_day(area: AreaInfo, consultation, today: int, first: int) -> int | None:
+    """The first day from which an area's activity is counted per day (up to today), for all
+    activity or one consultation; None when it is not counted per day at all.
+
+    Most of a ward's or a borough's days are "fewer than 10" for every kind but the busiest, and
+    one consultation's ward days almost all are: as cells they multiplied the cube (and the
+    disclosure control's work) and published little but "fewer than 10". So the authority has
+    its days since the start; boroughs and wards the last DAILY_DAYS days (wards not for one
+    consultation). Longer periods there show their totals, without a daily chart.
     """
-    return consultation is ALL or level != AreaLevel.WARD
+    if area.parent_code is None:
+        return first
+    if consultation is not ALL and area.level == AreaLevel.WARD:
+        return None
+    return max(first, today - DAILY_DAYS + 1)
 
 
 def _cost(key: tuple) -> int:
@@ -457,6 +485,7 @@ class _CubeBuilder:
         self.published: set[tuple] = set()
         self.relations: list[tuple[tuple, tuple[tuple, ...]]] = []
         self.parents = [a for a in areas.values() if a.children]
+        self._bottom_up = _bottom_up(areas)
         self.windows = sorted({self._window(p) for p in PERIODS})
         self.previous = sorted({w for w in (self._previous(p) for p in PERIODS) if w})
 
@@ -474,7 +503,13 @@ class _CubeBuilder:
             self.published.add(key)
 
     def _by_area(self, ward_counts: dict[str, int]) -> dict[str, int]:
-        return {code: sum(ward_counts.get(w, 0) for w in a.wards) for code, a in self.areas.items()}
+        """Each area's count: the sum of its wards' (added up from the wards, each area once)."""
+        if not ward_counts:
+            return dict.fromkeys(self.areas, 0)
+        out: dict[str, int] = {}
+        for code, children in self._bottom_up:
+            out[code] = ward_counts.get(code, 0) if children is None else sum(out[c] for c in children)
+        return {code: out[code] for code in self.areas}
 
     def _geography(self, make_key, codes=None) -> None:
         """For every area with children: its cell is the sum of its children's (only where all
@@ -511,16 +546,20 @@ class _CubeBuilder:
                     continue
                 bucket = ward_counts[(kind, cons, day)]
                 bucket[ward] = bucket.get(ward, 0) + n
-        daily_codes = {cons: {c for c, a in self.areas.items() if has_daily_cells(a.level, cons)} for _, cons in slices}
         # A period of one day (the first day of the site) is a day cell, in every area.
         window_days = {s for s, e in (*self.windows, *self.previous) if s == e}
+
+        def days_at(code: str, cons) -> set[int]:
+            start = first_daily_day(self.areas[code], cons, self.today, self.first)
+            return window_days | (set(range(start, self.today + 1)) if start is not None else set())
+
+        day_cells = {(code, cons): days_at(code, cons) for code in self.areas for cons in {c for _, c in slices}}
         for kind, cons in slices:
             shown = cons != NO_CONSULTATION
-            daily = daily_codes[cons]
             per_day = {day: self._by_area(ward_counts.get((kind, cons, day), {})) for day in days}
             for code in self.areas:
-                cell_days = days if code in daily else sorted(window_days)
-                for day in cell_days:
+                own = day_cells[(code, cons)]
+                for day in sorted(own):
                     self._cell(("ev", code, kind, cons, day, day), per_day[day][code], shown)
                 for s, e in intervals:
                     self._cell(("ev", code, kind, cons, s, e), sum(per_day[d][code] for d in range(s, e + 1)), shown)
@@ -528,8 +567,8 @@ class _CubeBuilder:
                 # (where the days are not cells, a hidden remainder: never published).
                 for (s, e), (sub, loose_days) in tree.items():
                     parts = [("ev", code, kind, cons, a, b) for a, b in sub]
-                    parts += [("ev", code, kind, cons, d, d) for d in loose_days if code in daily or d in window_days]
-                    uncounted = [d for d in loose_days if code not in daily and d not in window_days]
+                    parts += [("ev", code, kind, cons, d, d) for d in loose_days if d in own]
+                    uncounted = [d for d in loose_days if d not in own]
                     if uncounted:
                         rest = ("ev-rest", code, kind, cons, s, e)
                         self._cell(rest, sum(per_day[d][code] for d in uncounted), published=False)
@@ -540,14 +579,13 @@ class _CubeBuilder:
             for d in days:
                 self._geography(
                     lambda code, d=d, kind=kind, cons=cons: ("ev", code, kind, cons, d, d),
-                    self.areas if d in window_days else daily,
+                    {code for code in self.areas if d in day_cells[(code, cons)]},
                 )
         # Consultations: all activities of a kind = those of each consultation + those of none.
         if consultations:
             for kind in consultation_kinds:
                 for code in self.areas:
-                    own_days = days if code in daily_codes[NO_CONSULTATION] else sorted(window_days)
-                    spans = [*((d, d) for d in own_days), *intervals]
+                    spans = [*((d, d) for d in sorted(day_cells[(code, NO_CONSULTATION)])), *intervals]
                     for s, e in spans:
                         self.relations.append(
                             (
@@ -887,6 +925,26 @@ def _median(values: list[float]) -> float:
     return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
 
 
+def _bottom_up(areas: dict[str, AreaInfo]) -> list[tuple[str, tuple[str, ...] | None]]:
+    """Every area after its children: (code, children), children None for a ward (an area with
+    no children and no wards counts nothing)."""
+    out: list[tuple[str, tuple[str, ...] | None]] = []
+    seen: set[str] = set()
+
+    def visit(code: str) -> None:
+        if code in seen:
+            return
+        seen.add(code)
+        area = areas[code]
+        for child in area.children:
+            visit(child)
+        out.append((code, None if area.level == AreaLevel.WARD else area.children))
+
+    for code in areas:
+        visit(code)
+    return out
+
+
 def _laminar_tree(intervals: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[list[tuple[int, int]], list[int]]]:
     """For each interval: the largest intervals nested in it, and its days outside them.
 
@@ -1064,9 +1122,10 @@ def headline(pub, filters, window, prev) -> list[HeadlineFigure]:
 
 def over_time(pub, filters, window) -> list[Series]:
     """Each kind's daily counts and period total; no days where there are no daily cells (a
-    ward with a consultation filter: ``has_daily_cells``)."""
+    ward with a consultation filter, a longer period below the authority: ``first_daily_day``)."""
     out = []
-    daily = has_daily_cells(filters.area.level, filters.consultation_slug)
+    start = first_daily_day(filters.area, filters.consultation_slug, pub.today, pub.first)
+    daily = start is not None and window[0] >= start
     for kind in pub.kinds_for(filters.consultation_slug):
         counts = [_ev(pub, filters, kind, (d, d)) for d in range(window[0], window[1] + 1)] if daily else []
         total = _ev(pub, filters, kind, window)

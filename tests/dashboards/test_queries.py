@@ -246,3 +246,66 @@ class TestCountedInTheDatabase:
         assert date(summer.year, 7, 15).toordinal() in days  # 23:30 UTC in July is 00:30 the next day
         assert date(winter.year, 12, 14).toordinal() in days  # 23:30 UTC in December is 23:30
         assert any(k[0] == "pp" and k[5] is not None and v for k, v in grouped.values.items())
+
+
+def test_a_build_on_postgresql_gets_its_own_statement_timeout_and_memory(app, town):
+    """The request statement timeout would cut the build's grouped queries short at metro scale:
+    the build's transaction gets DASHBOARD_BUILD_STATEMENT_TIMEOUT_MS and _WORK_MEM instead."""
+    from sqlalchemy import text
+
+    queries.count_cells()
+    if db.engine.dialect.name != "postgresql":
+        return
+    assert db.session.execute(text("SHOW statement_timeout")).scalar() == "2min"
+    assert db.session.execute(text("SHOW work_mem")).scalar() == "128MB"
+    db.session.rollback()  # this transaction only
+    assert db.session.execute(text("SHOW work_mem")).scalar() != "128MB"
+
+
+class TestRecentDaysBelowTheAuthority:
+    """Boroughs and wards have daily cells for the last DAILY_DAYS days only; the authority since
+    the start. (The town's activity spans 60 days: DAILY_DAYS is shortened to 40 to see it.)"""
+
+    def test_only_the_authority_has_days_before_the_last_DAILY_DAYS(self, app, town, responses_source, monkeypatch):
+        monkeypatch.setattr(queries, "DAILY_DAYS", 40)
+        counted = queries.count_cells()
+        recent = counted.today - 40 + 1
+        old = [k for k in counted.values if k[0] == "ev" and k[4] == k[5] and k[4] < recent]
+        assert old and {counted.areas[k[1]].parent_code for k in old} == {None}
+        assert any(k[0] == "ev" and k[4] == k[5] == recent and counted.areas[k[1]].level == "ward" for k in counted.values)
+        rests = [k for k in counted.values if k[0] == "ev-rest"]
+        assert any(k[3] is queries.ALL and counted.areas[k[1]].level == "ward" for k in rests)
+        assert not any(k in counted.published for k in rests)
+
+    def test_a_daily_chart_below_the_authority_only_for_periods_inside_the_recent_days(self, app, town, monkeypatch):
+        monkeypatch.setattr(queries, "DAILY_DAYS", 40)
+        pub = queries.build_publication()
+        top = next(a for a in pub.areas.values() if a.parent_code is None)
+        for area, period, shown in [
+            (pub.areas["E05900001"], "30d", True),
+            (pub.areas["E05900001"], "90d", False),
+            (pub.areas["E08900001"], "90d", False),
+            (top, "90d", True),
+            (top, "all", True),
+        ]:
+            board = queries.dashboard(pub, queries.Filters(area, period))
+            assert all(bool(s.points) == shown for s in board.series), (area.code, period)
+            assert [s.total for s in board.series] == [h.value for h in board.headline[3:]]
+
+    def test_the_attacker_recovers_nothing_with_the_shorter_days(self, app, town, responses_source, monkeypatch):
+        from tests.dashboards import attacker
+
+        monkeypatch.setattr(queries, "DAILY_DAYS", 40)
+        counted = queries.count_cells()
+        pub = queries.publish(counted, counted_now())
+        meanings = attacker.collect(pub)
+        public = attacker.known_public(pub, counted.values)
+        eqs = attacker.equations(meanings, pub, public=public)
+        assert sum(1 for v in meanings.values() if v.value is None) > 100
+        assert attacker.fixed_suppressed(meanings, eqs, public) == []
+
+
+def counted_now():
+    from civic.core.models import utcnow
+
+    return utcnow()
