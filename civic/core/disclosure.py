@@ -21,8 +21,11 @@ no suppressed cell can be pinned down by an attacker who knows:
 The attacker is played by interval propagation over the relations: each cell starts with the
 interval above (a point for a published cell), each relation narrows the intervals of its
 members, and this repeats until nothing changes. A suppressed cell whose interval shrinks to a
-single value is exposed; a partner is then withheld (the cheapest published non-zero cell next to
-it by ``cost``, then the smallest) and the attack is replayed, until nothing is exposed. This
+single value is exposed; each exposed cell then gets a partner withheld (the cheapest published
+non-zero cell next to it by ``cost``, then the smallest; small cells first, so that one partner
+can serve several) and the attack is replayed, until nothing is exposed. The replay after a round
+only resets the cells whose bounds followed from the new partners (``_IncrementalAttack``), and
+each connected part ends with one whole replay that must find nothing. This
 finds every cell fixed by a chain of single equations and every cell pinned by the bounds (two
 "fewer than 10" cells adding up to 2 are both 1). The test suite also plays an exact
 linear-algebra attacker over every filter combination (tests/dashboards/test_disclosure_attack.py).
