@@ -186,6 +186,9 @@ def _measure(args) -> None:
     from civic.dashboards.sources import register_content_sources
     from civic.extensions import db
 
+    # The raw SQL and the row read below are not a build (which sets its own statement timeout):
+    # at the metro tier they can take longer than the request timeout.
+    os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "600000")
     app = create_app()
     register_content_sources()
     with app.app_context():
