@@ -87,7 +87,8 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_wards(app):
     for ward in geo.wards:
         make_user("resident", ward=ward)
     large = _statements(queries.build_publication)
-    assert small == large <= 6
+    # On PostgreSQL the build also sets its own timeout and counts participants in a query.
+    assert small == large <= 6 + (2 if db.engine.dialect.name == "postgresql" else 0)
 
 
 def test_dates_of_the_window(app, town):
