@@ -265,9 +265,16 @@ def count_cells(now: datetime | None = None) -> Counted:
     _give_the_build_time()
     # People: ward, verified, group in each dimension.
     people: dict[int, tuple[str, bool, dict[str, str]]] = {}
+    group_cache: dict[tuple[str, str | None], str] = {}  # group_of for each answer, worked out once
     for row in db.session.execute(registered_people()):
         if row.ward_id in ward_code:
-            people[row.id] = (ward_code[row.ward_id], bool(row.verified), {d: group_of(d, getattr(row, d)) for d in DIMENSIONS})
+            answers = {}
+            for d in DIMENSIONS:
+                answer = getattr(row, d)
+                if (d, answer) not in group_cache:
+                    group_cache[(d, answer)] = group_of(d, answer)
+                answers[d] = group_cache[(d, answer)]
+            people[row.id] = (ward_code[row.ward_id], bool(row.verified), answers)
 
     if counts_in_database():
         events, consultation_kinds = _events_counted_in_database(ward_code, consultation_by_id, today)
@@ -760,12 +767,20 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int, areas:
             responses[slug] += 1
 
     answers: dict[tuple[str, int], dict[int, set]] = defaultdict(lambda: defaultdict(set))
+    valid_options: dict[int, set] = {}
+    option_order: dict[int, dict] = {}  # each option's first position in the question's order
+    for qs in shapes.values():
+        for qid, shape in qs.items():
+            valid_options[qid] = {k for k, _ in shape.options}
+            option_order[qid] = {}
+            for position, (k, _) in enumerate(shape.options):
+                option_order[qid].setdefault(k, position)
     for row in db.session.execute(metrics.submitted_answers()):
         slug = consultation_by_id.get(row.consultation_id)
         shape = shapes.get(slug, {}).get(row.question_id)
         if shape is None or not counted(row.user_id, row.submitted_at):
             continue
-        valid = {k for k, _ in shape.options}
+        valid = valid_options[row.question_id]
         if shape.kind == QuestionKind.FREE_TEXT:
             choice = "answered" if row.value else None
         elif shape.kind == QuestionKind.SCALE:
@@ -778,8 +793,8 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int, areas:
         if shape.kind == QuestionKind.MULTIPLE_CHOICE or not chosen:
             chosen.add(choice)
         else:  # one answer per response for the other kinds: the first in the question's order
-            order = [k for k, _ in shape.options]
-            first = min((*chosen, choice), key=lambda k: order.index(k) if k in order else -1)
+            order = option_order[row.question_id]
+            first = min((*chosen, choice), key=lambda k: order.get(k, -1))
             chosen.clear()
             chosen.add(first)
 
