@@ -190,6 +190,11 @@ class Config:
         self.MODERATION_REPORT_THRESHOLD = env("MODERATION_REPORT_THRESHOLD", 3, int)
         # Dashboard figures are rebuilt when older than this (the freshness promise: a minute).
         self.DASHBOARD_MAX_AGE_SECONDS = env("DASHBOARD_MAX_AGE_SECONDS", 60, int)
+        # A build's grouped queries read every activity (PostgreSQL, metro scale: seconds each):
+        # the build's transaction gets this statement timeout instead of the request one above,
+        # and this much memory per grouping, so that it does not spill to disk.
+        self.DASHBOARD_BUILD_STATEMENT_TIMEOUT_MS = env("DASHBOARD_BUILD_STATEMENT_TIMEOUT_MS", 120000, int)
+        self.DASHBOARD_BUILD_WORK_MEM = env("DASHBOARD_BUILD_WORK_MEM", "128MB")
         # Read the publication that `flask dashboards refresh --loop` stores, instead of each
         # app server building its own (civic/dashboards/store.py).
         self.DASHBOARD_STORED_PUBLICATION = env("DASHBOARD_STORED_PUBLICATION", False, bool)

@@ -37,7 +37,7 @@ def _content(conn, rng, facts, consultations: int, ideas: int, supports: int, re
     for c in range(1, consultations + 1):
         opens = now - timedelta(days=rng.uniform(20, 360))
         rows.append(
-            (c, f"bench-{c}", f"Bench consultation {c}", "", "", opens, opens + timedelta(days=60), False, False, "", now, now)
+            (c, f"bench-{c}", f"Bench consultation {c}", "", "", opens, opens + timedelta(days=60), False, False, "", 1, now, now)
         )
         for position in range(1, 6):
             qid += 1
@@ -46,7 +46,7 @@ def _content(conn, rng, facts, consultations: int, ideas: int, supports: int, re
                 oid += 1
                 options.append((oid, qid, p, f"Option {p}"))
     cols = ["id", "slug", "title", "summary", "body", "opens_at", "closes_at", "results_while_open", "publish_free_text"]
-    _copy(conn, "consultation", [*cols, "outcome_decision", "created_at", "updated_at"], rows)
+    _copy(conn, "consultation", [*cols, "outcome_decision", "questions_per_page", "created_at", "updated_at"], rows)
     _copy(conn, "question", ["id", "consultation_id", "position", "kind", "text", "hint", "required"], questions)
     _copy(conn, "question_option", ["id", "question_id", "position", "label"], options)
     for table in ("consultation", "question", "question_option"):
@@ -108,10 +108,20 @@ def _content(conn, rng, facts, consultations: int, ideas: int, supports: int, re
     )
 
 
+# The sizes of `flask seed scale` (bench/dataset.py TIERS), and a tenth of the metro tier.
+PRESETS = {
+    "district": {"residents": 5_000, "wards": 30, "boroughs": 1, "ideas": 2_000, "supports": 100_000, "responses": 3_500},
+    "tenth": {"residents": 25_000, "wards": 60, "boroughs": 3, "ideas": 5_000, "supports": 500_000, "responses": 10_000},
+    "metro": {"residents": 250_000, "wards": 215, "boroughs": 10, "ideas": 50_000, "supports": 5_000_000, "responses": 100_000},
+}
+TIMES: dict[str, float] = {}
+
+
 def _timed(label, fn):
     start = time.perf_counter()
     result = fn()
-    print(f"{label:<48} {1000 * (time.perf_counter() - start):10.0f} ms", flush=True)
+    TIMES[label] = time.perf_counter() - start
+    print(f"{label:<48} {1000 * TIMES[label]:10.0f} ms", flush=True)
     return result
 
 
@@ -125,12 +135,24 @@ def main(argv=None) -> int:
     parser.add_argument("--supports", type=int, default=100_000)
     parser.add_argument("--responses", type=int, default=3_500)
     parser.add_argument("--decisions", type=int, default=2_000)
-    parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--tier", choices=sorted(PRESETS), help="a preset size (overrides the counts above)")
+    parser.add_argument("--keep-db", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument("--db", help="measure an existing database kept with --keep-db (its name): no load")
     args = parser.parse_args(argv)
-    name = f"civic_dash_bench_{os.getpid()}"
+    if args.tier:
+        for key, value in PRESETS[args.tier].items():
+            setattr(args, key, value)
     admin = psycopg.connect(ADMIN_URL, autocommit=True)
+    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    if args.db:
+        os.environ.update(DATABASE_URL=f"{base}/{args.db}", CIVIC_ENV="development")
+        _measure(args)
+        return 0
+    name = f"civic_dash_bench_{os.getpid()}"
     admin.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    url = f"{base}/{name}"
+    if args.keep_db:
+        print(f"database {name} (kept; drop it when done)")
     env = {**os.environ, "DATABASE_URL": url, "CIVIC_ENV": "development", "FLASK_APP": "wsgi"}
     try:
         subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -164,9 +186,13 @@ def _measure(args) -> None:
     from civic.dashboards.sources import register_content_sources
     from civic.extensions import db
 
+    # The raw SQL and the row read below are not a build (which sets its own statement timeout):
+    # at the metro tier they can take longer than the request timeout.
+    os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "600000")
     app = create_app()
     register_content_sources()
     with app.app_context():
+        print(f"load average {os.getloadavg()[0]:.2f} (1 min) at the start")
         print(f"residents {args.residents:,}, supports {args.supports:,}, responses {args.responses:,}")
         print(f"consultations {args.consultations}, wards {args.wards}, boroughs {args.boroughs}")
 
@@ -185,9 +211,18 @@ def _measure(args) -> None:
         _timed("read every activity row into Python", lambda: db.session.execute(metrics.activities()).all())
         counted = _timed("count_cells (reads + counts + relations)", queries.count_cells)
         print(f"  cells {len(counted.values):,}, relations {len(counted.relations):,}")
-        rounds, parts = [], []
-        attack, protect_part = disclosure._attack, disclosure._protect_part
-        disclosure._attack = lambda *a, **k: rounds.append(1) or attack(*a, **k)
+        rounds, parts, runs = [], [], []
+        attack_class = disclosure._IncrementalAttack
+        withhold = attack_class.withhold
+
+        def counted_withhold(self, cells):
+            before = self.replayed
+            withhold(self, cells)
+            rounds.append(1)
+            runs.append(self.replayed - before)
+
+        attack_class.withhold = counted_withhold
+        protect_part = disclosure._protect_part
 
         def timed_part(cells, *a, **k):
             start, before = time.perf_counter(), len(rounds)
@@ -200,14 +235,29 @@ def _measure(args) -> None:
         cells = _timed(
             "protect_linked",
             lambda: disclosure.protect_linked(
-                counted.values, counted.relations, counted.published, cost=queries._cost, limit=counted.limit, zero_is_small=True
+                counted.values,
+                counted.relations,
+                counted.published,
+                cost=queries._cost,
+                limit=counted.limit,
+                zero_is_small=True,
+                known=counted.known,
             ),
         )
-        disclosure._attack, disclosure._protect_part = attack, protect_part
-        print(f"  attack rounds {len(rounds)}, parts with small cells {len(parts)}; the slowest:")
+        attack_class.withhold, disclosure._protect_part = withhold, protect_part
+        print(
+            f"  rounds {len(rounds)}, parts with small cells {len(parts)}, cells reset by the replays {sum(runs):,}"
+            f" (largest round {max(runs, default=0):,}); the slowest parts:"
+        )
         for seconds, size, n, example in sorted(parts, reverse=True)[:4]:
             print(f"    {1000 * seconds:8.0f} ms  {size:8,} cells  {n:4} rounds  e.g. {example}")
         pub = queries.publish(counted, datetime.now(UTC), cells)
+        cold = TIMES["count_cells (reads + counts + relations)"] + TIMES["protect_linked"]
+        floor = TIMES["raw aggregate SQL (grouped in PostgreSQL)"]
+        print(
+            f"cold build (count_cells + protect_linked) {cold:.1f} s = {cold / floor:.1f} x the raw aggregate SQL"
+            f" ({floor:.2f} s); target 1.3 x + 0.1 s = {1.3 * floor + 0.1:.2f} s"
+        )
         area = next(a for a in pub.areas.values() if a.parent_code is None)
         busiest = pub.consultations[0]
         _timed("warm slice: overview (authority, 90 days)", lambda: queries.dashboard(pub, queries.Filters(area, "90d")))
@@ -219,6 +269,7 @@ def _measure(args) -> None:
         payload = _timed("stored publication: dumps", lambda: store.dumps(pub))
         print(f"  stored size {len(payload) / 1e6:.1f} MB compressed")
         _timed("stored publication: loads (an app server swapping it in)", lambda: store.loads(payload))
+        print(f"load average {os.getloadavg()[0]:.2f} (1 min) at the end")
 
 
 if __name__ == "__main__":

@@ -338,6 +338,13 @@ def _day(d) -> str:
 def summary_over_time(series: list[Series], period_label: str) -> str:
     if not series:
         return "No kinds of activity are counted yet."
+    if not any(s.points for s in series):
+        totals = "; ".join(f"{s.label}: {s.total.label} {period_label.lower()}" for s in series)
+        return (
+            f"{totals}. Daily figures are shown for the whole authority over every period, and for boroughs and"
+            " wards over the last 30 or 90 days (not for one ward in one consultation): most of their days would"
+            " be fewer than 10."
+        )
     parts = []
     for s in series:
         busiest = max((p for p in s.points if p.count.value), key=lambda p: p.count.value, default=None)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Integer, Select, case, cast, exists, func, literal, null, select, union_all
+from sqlalchemy import Date, Integer, Select, case, cast, exists, func, literal, null, select, tuple_, union_all
 
 from civic.accounts.demographics import DIMENSIONS, PREFER_NOT_TO_SAY
 from civic.accounts.models import User, UserRole
@@ -90,21 +90,101 @@ def registered_people() -> Select:
     )
 
 
-def activities() -> Select | None:
-    """Every activity of every source, by registered residents: user_id, occurred_at, kind,
-    consultation_id. None when no source is registered."""
-    if not ACTIVITY_SOURCES:
-        return None
+def _activity_rows():
+    """Every activity of every source (user_id, occurred_at, kind, consultation_id), as a subquery."""
     parts = []
     for source in ACTIVITY_SOURCES.values():
         q = source.query().subquery()
         # Typed, so that PostgreSQL can match a source without consultations to one with them.
         consultation = cast(q.c.consultation_id, Integer).label("consultation_id")
         parts.append(select(q.c.user_id, q.c.occurred_at, literal(source.kind).label("kind"), consultation))
-    rows = union_all(*parts).subquery()
+    return union_all(*parts).subquery()
+
+
+def activities() -> Select | None:
+    """Every activity of every source, by registered residents: user_id, occurred_at, kind,
+    consultation_id. None when no source is registered."""
+    if not ACTIVITY_SOURCES:
+        return None
+    rows = _activity_rows()
     people = registered_residents().subquery()
     return select(rows.c.user_id, rows.c.occurred_at, rows.c.kind, rows.c.consultation_id).join(
         people, people.c.id == rows.c.user_id
+    )
+
+
+# --- The same, counted by PostgreSQL ----------------------------------------------------------
+#
+# On PostgreSQL the dashboards let the database count instead of reading every activity row:
+# the same definitions, written in SQL (tests/dashboards/test_queries.py compares both ways on
+# the same data). London days need time zone support, hence PostgreSQL only.
+
+
+def london_date(column):
+    """The Europe/London calendar day of an aware timestamp (PostgreSQL)."""
+    return cast(func.timezone("Europe/London", column), Date)
+
+
+def activities_per_day() -> Select | None:
+    """Activities by registered residents per home ward, kind, consultation and London day:
+    ward_id, kind, consultation_id, day, n (PostgreSQL)."""
+    if not ACTIVITY_SOURCES:
+        return None
+    rows = _activity_rows()
+    people = registered_residents().subquery()
+    day = london_date(rows.c.occurred_at)
+    return (
+        select(people.c.ward_id, rows.c.kind, rows.c.consultation_id, day.label("day"), func.count().label("n"))
+        .join(people, people.c.id == rows.c.user_id)
+        .group_by(people.c.ward_id, rows.c.kind, rows.c.consultation_id, day)
+    )
+
+
+def active_participants_per_window(windows: list[tuple[date, date]]) -> Select | None:
+    """Active participants (``is_active_participant``: verified, with an activity of a kind that
+    counts as participation in the window) per home ward, per consultation (``every`` 1: all
+    activity), in all (``g_<dimension>`` all 1) and by each dimension's raw answer (``g_`` 0 for
+    that dimension), one count column ``w<n>`` per window (PostgreSQL).
+
+    Each person's last active day on or before each window's end (per consultation, then over
+    all of them) says whether they took part in the window: one pass over the activities."""
+    kinds = participation_kinds()
+    if not ACTIVITY_SOURCES or not kinds:
+        return None
+    rows = _activity_rows()
+    acts = (
+        select(rows.c.user_id, rows.c.consultation_id, london_date(rows.c.occurred_at).label("day"))
+        .where(rows.c.kind.in_(sorted(kinds)))
+        .subquery()
+    )
+    ends = sorted({e for _, e in windows})
+    last = [func.max(acts.c.day).filter(acts.c.day <= e).label(f"last{n}") for n, e in enumerate(ends)]
+    per_consultation = select(acts.c.user_id, acts.c.consultation_id, *last).group_by(acts.c.user_id, acts.c.consultation_id)
+    per_consultation = per_consultation.cte("per_consultation")
+    columns = [per_consultation.c[f"last{n}"] for n in range(len(ends))]
+    per_person = union_all(
+        select(per_consultation.c.user_id, per_consultation.c.consultation_id, literal(0).label("every"), *columns),
+        select(
+            per_consultation.c.user_id,
+            cast(null(), Integer).label("consultation_id"),
+            literal(1).label("every"),
+            *(func.max(c).label(c.name) for c in columns),
+        ).group_by(per_consultation.c.user_id),
+    ).subquery()
+    people = registered_residents().subquery()
+    base = (people.c.ward_id, per_person.c.consultation_id, per_person.c.every)
+    sets = [tuple_(*base), *(tuple_(*base, people.c[d]) for d in DIMENSIONS)]
+    took_part = [case((per_person.c[f"last{ends.index(e)}"] >= s, 1), else_=0) for s, e in windows]
+    return (
+        select(
+            *base,
+            *(people.c[d] for d in DIMENSIONS),
+            *(func.grouping(people.c[d]).label(f"g_{d}") for d in DIMENSIONS),
+            *(func.sum(flag).label(f"w{n}") for n, flag in enumerate(took_part)),
+        )
+        .join(people, people.c.id == per_person.c.user_id)
+        .where(people.c.email_verified_at.is_not(None))
+        .group_by(func.grouping_sets(*sets))
     )
 
 
@@ -298,6 +378,21 @@ def supports() -> Select:
     from civic.ideas.models import Support
 
     return select(Support.idea_id, Support.user_id, Support.created_at).where(Support.user_id.is_not(None))
+
+
+def supports_per_idea(ward_ids: list[int], today: date) -> Select:
+    """Supports by registered residents living in one of ``ward_ids``, dated on or before
+    ``today`` (London), per idea: idea_id, n (PostgreSQL; ``supports()`` read row by row
+    elsewhere)."""
+    from civic.ideas.models import Support
+
+    people = registered_residents().subquery()
+    return (
+        select(Support.idea_id, func.count().label("n"))
+        .join(people, people.c.id == Support.user_id)
+        .where(people.c.ward_id.in_(ward_ids), london_date(Support.created_at) <= today)
+        .group_by(Support.idea_id)
+    )
 
 
 def decisions() -> Select:

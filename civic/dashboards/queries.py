@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
+from sqlalchemy import text as sql_text
 
 from civic.accounts.demographics import DIMENSIONS
 from civic.areas.models import Area, AreaBaseline, AreaLevel
@@ -261,42 +262,41 @@ def count_cells(now: datetime | None = None) -> Counted:
     consultations = tuple(lookups.all_consultations())
     consultation_by_id = {c.id: c.slug for c in consultations}
 
+    _give_the_build_time()
     # People: ward, verified, group in each dimension.
     people: dict[int, tuple[str, bool, dict[str, str]]] = {}
+    group_cache: dict[tuple[str, str | None], str] = {}  # group_of for each answer, worked out once
     for row in db.session.execute(registered_people()):
         if row.ward_id in ward_code:
-            people[row.id] = (ward_code[row.ward_id], bool(row.verified), {d: group_of(d, getattr(row, d)) for d in DIMENSIONS})
+            answers = {}
+            for d in DIMENSIONS:
+                answer = getattr(row, d)
+                if (d, answer) not in group_cache:
+                    group_cache[(d, answer)] = group_of(d, answer)
+                answers[d] = group_cache[(d, answer)]
+            people[row.id] = (ward_code[row.ward_id], bool(row.verified), answers)
 
-    # Activities: counts per (ward, kind, consultation, day); what each person did on which day.
-    events: dict[tuple[str, str, str | None, int], int] = defaultdict(int)
-    person_days: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
-    consultation_kinds: set[str] = set()
-    statement = activities()
-    rows = db.session.execute(statement).all() if statement is not None else []
-    for row in rows:
-        if row.user_id not in people:
-            continue
-        day = london_day(row.occurred_at)
-        if day > today:
-            continue
-        slug = consultation_by_id.get(row.consultation_id) if row.consultation_id is not None else None
-        if row.consultation_id is not None:
-            consultation_kinds.add(row.kind)
-        events[(people[row.user_id][0], row.kind, slug, day)] += 1
-        person_days[row.user_id].append((day, row.kind, slug))
+    if counts_in_database():
+        events, consultation_kinds = _events_counted_in_database(ward_code, consultation_by_id, today)
+    else:
+        events, consultation_kinds, person_days = _events_counted_here(people, consultation_by_id, today)
     first = min((k[3] for k in events), default=today)
 
     builder = _CubeBuilder(areas, today, first, limit)
     builder.add_stocks(people)
     kinds = {k: s.label for k, s in ACTIVITY_SOURCES.items()}
     builder.add_events(events, list(kinds), sorted(consultation_kinds), [c.slug for c in consultations])
-    builder.add_participants(people, person_days, [c.slug for c in consultations])
+    if counts_in_database():
+        participants = _participants_counted_in_database(builder.participant_windows(), ward_code, consultation_by_id)
+    else:
+        participants = _participants_counted_here(builder.participant_windows(), people, person_days)
+    builder.add_participants(participants, [c.slug for c in consultations])
     if "registration" in kinds:
         builder.link_registrations()
     content = {}
     known: set[tuple] = set()
     if consultations:
-        loaded = _load_content(people, consultation_by_id, today)
+        loaded = _load_content(people, consultation_by_id, today, areas)
         content = builder.add_content(loaded)
         public = {**loaded.public, **_public_results(content, consultation_by_id, now)}
         # Known to anyone: the cells whose count equals, right now, what a public page shows.
@@ -320,6 +320,142 @@ def count_cells(now: datetime | None = None) -> Counted:
         medians=medians,
         known=known,
     )
+
+
+def counts_in_database() -> bool:
+    """Whether the database counts the activities (PostgreSQL: ``metrics.activities_per_day`` and
+    ``metrics.active_participants_per_window``) rather than this process reading every row. Both
+    ways give the same cells (tests compare them on PostgreSQL)."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _give_the_build_time() -> None:
+    """On PostgreSQL, for this transaction only: DASHBOARD_BUILD_STATEMENT_TIMEOUT_MS instead of
+    the request statement timeout (the grouped queries read every activity), and
+    DASHBOARD_BUILD_WORK_MEM per grouping."""
+    from flask import current_app
+
+    if not counts_in_database():
+        return
+    config = current_app.config
+    db.session.execute(
+        sql_text("SELECT set_config('statement_timeout', :timeout, true), set_config('work_mem', :memory, true)"),
+        {"timeout": str(config["DASHBOARD_BUILD_STATEMENT_TIMEOUT_MS"]), "memory": config["DASHBOARD_BUILD_WORK_MEM"]},
+    )
+
+
+Events = dict[tuple[str, str, str | None, int], int]  # (ward, kind, consultation, day) -> activities
+# (consultation or ALL, window index) -> (dimension, group), or (None, None) for all -> ward -> people
+Participants = dict[tuple, dict[tuple[str | None, str | None], dict[str, int]]]
+
+
+def _events_counted_here(people, consultation_by_id, today) -> tuple[Events, set[str], dict]:
+    """Every activity row read here: counts per (ward, kind, consultation, day), and what each
+    person did on which day."""
+    events: Events = defaultdict(int)
+    person_days: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
+    consultation_kinds: set[str] = set()
+    statement = activities()
+    rows = db.session.execute(statement).all() if statement is not None else []
+    for row in rows:
+        if row.user_id not in people:
+            continue
+        day = london_day(row.occurred_at)
+        if day > today:
+            continue
+        slug = consultation_by_id.get(row.consultation_id) if row.consultation_id is not None else None
+        if row.consultation_id is not None:
+            consultation_kinds.add(row.kind)
+        events[(people[row.user_id][0], row.kind, slug, day)] += 1
+        person_days[row.user_id].append((day, row.kind, slug))
+    return events, consultation_kinds, person_days
+
+
+def _events_counted_in_database(ward_code, consultation_by_id, today) -> tuple[Events, set[str]]:
+    """The same counts, grouped by PostgreSQL: one row per ward, kind, consultation and day."""
+    events: Events = defaultdict(int)
+    consultation_kinds: set[str] = set()
+    statement = metrics.activities_per_day()
+    for row in db.session.execute(statement) if statement is not None else []:
+        ward = ward_code.get(row.ward_id)
+        day = row.day.toordinal()
+        if ward is None or day > today:
+            continue
+        slug = consultation_by_id.get(row.consultation_id) if row.consultation_id is not None else None
+        if row.consultation_id is not None:
+            consultation_kinds.add(row.kind)
+        events[(ward, row.kind, slug, day)] += row.n
+    return events, consultation_kinds
+
+
+def _participants_counted_here(windows, people, person_days) -> Participants:
+    """Active participants per window, consultation, group and ward, from each person's activities
+    (read once): the kinds done in each window, then ``is_active_participant``."""
+    counts: Participants = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for person, did in person_days.items():
+        kinds_in: dict[tuple, set[str]] = defaultdict(set)
+        for day, kind, slug in did:
+            for n, ((s, e), _) in enumerate(windows):
+                if s <= day <= e:
+                    kinds_in[(ALL, n)].add(kind)
+                    if slug is not None:
+                        kinds_in[(slug, n)].add(kind)
+        ward, verified, answers = people[person]
+        for (cons, n), kinds in kinds_in.items():
+            if not is_active_participant(verified, kinds):
+                continue
+            by_group = counts[(cons, n)]
+            by_group[(None, None)][ward] += 1
+            if windows[n][1]:
+                for dim, group in answers.items():
+                    by_group[(dim, group)][ward] += 1
+    return counts
+
+
+def _participants_counted_in_database(windows, ward_code, consultation_by_id) -> Participants:
+    """The same counts, by PostgreSQL (``metrics.active_participants_per_window``): one row per
+    ward, consultation and answer, a column per window; answers are grouped here (``group_of``)."""
+    counts: Participants = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    spans = [(date.fromordinal(s), date.fromordinal(e)) for (s, e), _ in windows]
+    statement = metrics.active_participants_per_window(spans)
+    for row in db.session.execute(statement) if statement is not None else []:
+        ward = ward_code.get(row.ward_id)
+        cons = ALL if row.every else consultation_by_id.get(row.consultation_id) if row.consultation_id is not None else None
+        if ward is None or (cons is None and not row.every):
+            continue
+        dims = [d for d in DIMENSIONS if not getattr(row, f"g_{d}")]
+        for n, (_, with_groups) in enumerate(windows):
+            value = getattr(row, f"w{n}")
+            if not value:
+                continue
+            if not dims:
+                counts[(cons, n)][(None, None)][ward] += value
+            elif with_groups:
+                dim = dims[0]
+                counts[(cons, n)][(dim, group_of(dim, getattr(row, dim)))][ward] += value
+    return counts
+
+
+# Below the authority, activity is counted per day over the last DAILY_DAYS days only (the 30-
+# and 90-day periods and the 30 days before the last 30): see first_daily_day.
+DAILY_DAYS = 90
+
+
+def first_daily_day(area: AreaInfo, consultation, today: int, first: int) -> int | None:
+    """The first day from which an area's activity is counted per day (up to today), for all
+    activity or one consultation; None when it is not counted per day at all.
+
+    Most of a ward's or a borough's days are "fewer than 10" for every kind but the busiest, and
+    one consultation's ward days almost all are: as cells they multiplied the cube (and the
+    disclosure control's work) and published little but "fewer than 10". So the authority has
+    its days since the start; boroughs and wards the last DAILY_DAYS days (wards not for one
+    consultation). Longer periods there show their totals, without a daily chart.
+    """
+    if area.parent_code is None:
+        return first
+    if consultation is not ALL and area.level == AreaLevel.WARD:
+        return None
+    return max(first, today - DAILY_DAYS + 1)
 
 
 def _cost(key: tuple) -> int:
@@ -356,6 +492,7 @@ class _CubeBuilder:
         self.published: set[tuple] = set()
         self.relations: list[tuple[tuple, tuple[tuple, ...]]] = []
         self.parents = [a for a in areas.values() if a.children]
+        self._bottom_up = _bottom_up(areas)
         self.windows = sorted({self._window(p) for p in PERIODS})
         self.previous = sorted({w for w in (self._previous(p) for p in PERIODS) if w})
 
@@ -373,12 +510,20 @@ class _CubeBuilder:
             self.published.add(key)
 
     def _by_area(self, ward_counts: dict[str, int]) -> dict[str, int]:
-        return {code: sum(ward_counts.get(w, 0) for w in a.wards) for code, a in self.areas.items()}
+        """Each area's count: the sum of its wards' (added up from the wards, each area once)."""
+        if not ward_counts:
+            return dict.fromkeys(self.areas, 0)
+        out: dict[str, int] = {}
+        for code, children in self._bottom_up:
+            out[code] = ward_counts.get(code, 0) if children is None else sum(out[c] for c in children)
+        return {code: out[code] for code in self.areas}
 
-    def _geography(self, make_key) -> None:
-        """For every area with children: its cell is the sum of its children's."""
+    def _geography(self, make_key, codes=None) -> None:
+        """For every area with children: its cell is the sum of its children's (only where all
+        of them are cells, when ``codes`` says which areas have this cell)."""
         for parent in self.parents:
-            self.relations.append((make_key(parent.code), tuple(make_key(c) for c in parent.children)))
+            if codes is None or (parent.code in codes and all(c in codes for c in parent.children)):
+                self.relations.append((make_key(parent.code), tuple(make_key(c) for c in parent.children)))
 
     def add_stocks(self, people) -> None:
         registered: dict[str, int] = defaultdict(int)
@@ -408,27 +553,47 @@ class _CubeBuilder:
                     continue
                 bucket = ward_counts[(kind, cons, day)]
                 bucket[ward] = bucket.get(ward, 0) + n
+        # A period of one day (the first day of the site) is a day cell, in every area.
+        window_days = {s for s, e in (*self.windows, *self.previous) if s == e}
+
+        def days_at(code: str, cons) -> set[int]:
+            start = first_daily_day(self.areas[code], cons, self.today, self.first)
+            return window_days | (set(range(start, self.today + 1)) if start is not None else set())
+
+        day_cells = {(code, cons): days_at(code, cons) for code in self.areas for cons in {c for _, c in slices}}
         for kind, cons in slices:
             shown = cons != NO_CONSULTATION
             per_day = {day: self._by_area(ward_counts.get((kind, cons, day), {})) for day in days}
             for code in self.areas:
-                for day in days:
+                own = day_cells[(code, cons)]
+                for day in sorted(own):
                     self._cell(("ev", code, kind, cons, day, day), per_day[day][code], shown)
                 for s, e in intervals:
                     self._cell(("ev", code, kind, cons, s, e), sum(per_day[d][code] for d in range(s, e + 1)), shown)
-                # Time: each period is the sum of the periods nested in it and its other days.
+                # Time: each period is the sum of the periods nested in it and its other days
+                # (where the days are not cells, a hidden remainder: never published).
                 for (s, e), (sub, loose_days) in tree.items():
-                    parts = [("ev", code, kind, cons, a, b) for a, b in sub] + [
-                        ("ev", code, kind, cons, d, d) for d in loose_days
-                    ]
+                    parts = [("ev", code, kind, cons, a, b) for a, b in sub]
+                    parts += [("ev", code, kind, cons, d, d) for d in loose_days if d in own]
+                    uncounted = [d for d in loose_days if d not in own]
+                    if uncounted:
+                        rest = ("ev-rest", code, kind, cons, s, e)
+                        self._cell(rest, sum(per_day[d][code] for d in uncounted), published=False)
+                        parts.append(rest)
                     self.relations.append((("ev", code, kind, cons, s, e), tuple(parts)))
-            for s, e in [*((d, d) for d in days), *intervals]:
+            for s, e in intervals:
                 self._geography(lambda code, s=s, e=e, kind=kind, cons=cons: ("ev", code, kind, cons, s, e))
+            for d in days:
+                self._geography(
+                    lambda code, d=d, kind=kind, cons=cons: ("ev", code, kind, cons, d, d),
+                    {code for code in self.areas if d in day_cells[(code, cons)]},
+                )
         # Consultations: all activities of a kind = those of each consultation + those of none.
         if consultations:
             for kind in consultation_kinds:
                 for code in self.areas:
-                    for s, e in [*((d, d) for d in days), *intervals]:
+                    spans = [*((d, d) for d in sorted(day_cells[(code, NO_CONSULTATION)])), *intervals]
+                    for s, e in spans:
                         self.relations.append(
                             (
                                 ("ev", code, kind, ALL, s, e),
@@ -436,26 +601,23 @@ class _CubeBuilder:
                             )
                         )
 
-    def add_participants(self, people, person_days, consultations) -> None:
-        windows = [(w, True) for w in self.windows] + [(w, False) for w in self.previous if w not in self.windows]
+    def participant_windows(self) -> list[tuple[tuple[int, int], bool]]:
+        """The windows participants are counted in, each with whether it is broken down by group
+        (the periods offered are; the periods before them, for the change, are not)."""
+        return [(w, True) for w in self.windows] + [(w, False) for w in self.previous if w not in self.windows]
+
+    def add_participants(self, counts: Participants, consultations) -> None:
+        windows = self.participant_windows()
+        empty: dict[tuple[str | None, str | None], dict[str, int]] = {}
         for cons in (ALL, *consultations):
-            for (s, e), with_groups in windows:
-                by_group: dict[tuple[str | None, str | None], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-                for person, did in person_days.items():
-                    kinds = {k for day, k, slug in did if s <= day <= e and (cons is ALL or slug == cons)}
-                    ward, verified, answers = people[person]
-                    if not is_active_participant(verified, kinds):
-                        continue
-                    by_group[(None, None)][ward] += 1
-                    if with_groups:
-                        for dim, group in answers.items():
-                            by_group[(dim, group)][ward] += 1
+            for n, ((s, e), with_groups) in enumerate(windows):
+                by_group = counts.get((cons, n), empty)
                 cells = [(None, None)]
                 if with_groups:
                     cells += [(dim, g) for dim in DIMENSIONS for g in groups(dim)]
                 for dim, group in cells:
-                    counts = self._by_area(by_group.get((dim, group), {}))
-                    for code, value in counts.items():
+                    values = self._by_area(by_group.get((dim, group), {}))
+                    for code, value in values.items():
                         self._cell(("pp", code, s, e, cons, dim, group), value)
                     self._geography(lambda code, dim=dim, group=group, s=s, e=e, cons=cons: ("pp", code, s, e, cons, dim, group))
                 if with_groups:
@@ -578,7 +740,7 @@ class _Content:
     public: dict[tuple, int] = field(default_factory=dict)
 
 
-def _load_content(people, consultation_by_id: dict[int, str], today: int) -> _Content:
+def _load_content(people, consultation_by_id: dict[int, str], today: int, areas: dict[str, AreaInfo]) -> _Content:
     """Results, ideas and supports of the known consultations. Four queries, whatever their size."""
     scale = tuple(SCALE_POINTS)
     shapes: dict[str, dict[int, QuestionShape]] = defaultdict(dict)
@@ -605,12 +767,20 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int) -> _Co
             responses[slug] += 1
 
     answers: dict[tuple[str, int], dict[int, set]] = defaultdict(lambda: defaultdict(set))
+    valid_options: dict[int, set] = {}
+    option_order: dict[int, dict] = {}  # each option's first position in the question's order
+    for qs in shapes.values():
+        for qid, shape in qs.items():
+            valid_options[qid] = {k for k, _ in shape.options}
+            option_order[qid] = {}
+            for position, (k, _) in enumerate(shape.options):
+                option_order[qid].setdefault(k, position)
     for row in db.session.execute(metrics.submitted_answers()):
         slug = consultation_by_id.get(row.consultation_id)
         shape = shapes.get(slug, {}).get(row.question_id)
         if shape is None or not counted(row.user_id, row.submitted_at):
             continue
-        valid = {k for k, _ in shape.options}
+        valid = valid_options[row.question_id]
         if shape.kind == QuestionKind.FREE_TEXT:
             choice = "answered" if row.value else None
         elif shape.kind == QuestionKind.SCALE:
@@ -623,8 +793,8 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int) -> _Co
         if shape.kind == QuestionKind.MULTIPLE_CHOICE or not chosen:
             chosen.add(choice)
         else:  # one answer per response for the other kinds: the first in the question's order
-            order = [k for k, _ in shape.options]
-            first = min((*chosen, choice), key=lambda k: order.index(k) if k in order else -1)
+            order = option_order[row.question_id]
+            first = min((*chosen, choice), key=lambda k: order.get(k, -1))
             chosen.clear()
             chosen.add(first)
 
@@ -656,10 +826,17 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int) -> _Co
     supports: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for idea_id, slug in idea_slug.items():
         supports[slug][idea_id] = 0
-    for row in db.session.execute(metrics.supports()):
-        slug = idea_slug.get(row.idea_id)
-        if slug is not None and counted(row.user_id, row.created_at):
-            supports[slug][row.idea_id] += 1
+    if counts_in_database():  # the same count, by PostgreSQL: one row per idea
+        wards = sorted({a.id for a in areas.values() if a.level == AreaLevel.WARD})
+        for idea_id, n in db.session.execute(metrics.supports_per_idea(wards, date.fromordinal(today))):
+            slug = idea_slug.get(idea_id)
+            if slug is not None:
+                supports[slug][idea_id] += n
+    else:
+        for row in db.session.execute(metrics.supports()):
+            slug = idea_slug.get(row.idea_id)
+            if slug is not None and counted(row.user_id, row.created_at):
+                supports[slug][row.idea_id] += 1
     top: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for idea_id, slug, title in sorted(visible, key=lambda v: (-supports[v[1]][v[0]], v[0])):
         if len(top[slug]) < metrics.TOP_IDEAS:
@@ -761,6 +938,26 @@ def _median(values: list[float]) -> float:
     n = len(values)
     mid = n // 2
     return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def _bottom_up(areas: dict[str, AreaInfo]) -> list[tuple[str, tuple[str, ...] | None]]:
+    """Every area after its children: (code, children), children None for a ward (an area with
+    no children and no wards counts nothing)."""
+    out: list[tuple[str, tuple[str, ...] | None]] = []
+    seen: set[str] = set()
+
+    def visit(code: str) -> None:
+        if code in seen:
+            return
+        seen.add(code)
+        area = areas[code]
+        for child in area.children:
+            visit(child)
+        out.append((code, None if area.level == AreaLevel.WARD else area.children))
+
+    for code in areas:
+        visit(code)
+    return out
 
 
 def _laminar_tree(intervals: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[list[tuple[int, int]], list[int]]]:
@@ -939,9 +1136,13 @@ def headline(pub, filters, window, prev) -> list[HeadlineFigure]:
 
 
 def over_time(pub, filters, window) -> list[Series]:
+    """Each kind's daily counts and period total; no days where there are no daily cells (a
+    ward with a consultation filter, a longer period below the authority: ``first_daily_day``)."""
     out = []
+    start = first_daily_day(filters.area, filters.consultation_slug, pub.today, pub.first)
+    daily = start is not None and window[0] >= start
     for kind in pub.kinds_for(filters.consultation_slug):
-        counts = [_ev(pub, filters, kind, (d, d)) for d in range(window[0], window[1] + 1)]
+        counts = [_ev(pub, filters, kind, (d, d)) for d in range(window[0], window[1] + 1)] if daily else []
         total = _ev(pub, filters, kind, window)
         out.append(Series(kind, pub.kinds[kind], _points(window[0], counts, total), total))
     return out

@@ -190,7 +190,8 @@ def test_queries_do_not_grow_with_questions_ideas_or_supports(app, geography, co
     add(questions=12, ideas=25)
     add(questions=8, ideas=3)
     large = _statements(queries.build_publication)
-    assert small == large <= most
+    # On PostgreSQL the build also sets its own timeout and counts participants in a query.
+    assert small == large <= most + (2 if db.engine.dialect.name == "postgresql" else 0)
 
 
 def test_a_consultation_with_nothing_yet_shows_no_bare_zero(app, geography, content_sources, crowd):
