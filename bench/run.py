@@ -291,7 +291,7 @@ class Bench:
         if scenario.paced_rps and not self.args.no_paced:
             self.rows.append(self.measure_paced(scenario, requests))
 
-    def measure_paced(self, scenario: Scenario, requests: list[wrk.Request]) -> Row:
+    def measure_paced(self, scenario: Scenario, requests: list[wrk.Request], condition: str = "") -> Row:
         """The scenario at a stated rate: its latency when the server is not saturated.
 
         Each wrk connection is an agent that waits PACED_THINK_MS after each answer, so the
@@ -302,7 +302,8 @@ class Bench:
         connections = max(4, math.ceil(rate * PACED_THINK_MS / 1000))
         delay_ms = connections / rate * 1000
         result = wrk.run(self.server.base_url, requests, seconds=self.seconds, connections=connections, delay_ms=delay_ms)
-        row = _from_wrk(f"  paced: {rate:g}/s offered, {connections} agents", "paced", result, scenario.expect)
+        label = f"  paced: {rate:g}/s offered, {connections} agents" + (f", {condition}" if condition else "")
+        row = _from_wrk(label, "paced", result, scenario.expect)
         row.vs_hello = row.rps / self.hello_rps if self.hello_rps else None
         row.detail.update(offered_rps=rate, think_ms=delay_ms)
         row.note = f"{row.rps / rate:.0%} of offered"
@@ -501,14 +502,15 @@ class Bench:
                     self.rows.append(Row(scenario.name, "waiting", note="waiting for " + ", ".join(available.waiting_for)))
                     continue
                 self._say(f"measuring {scenario.name}")
-                if worker and scenario.endpoint.startswith("dashboards."):
+                self.measure_scenario(scenario)  # warm: the publication does not change meanwhile
+                if worker and scenario.endpoint.startswith("dashboards.") and scenario.paced_rps:
+                    # The same pace while the worker rebuilds beside the servers and they swap
+                    # each new publication in (its figures are then built again, once per page).
                     worker.start()
-                elif worker:
+                    self.rows.append(self.measure_paced(scenario, self.requests_for(scenario), "while the worker rebuilds"))
                     worker.stop()
-                self.measure_scenario(scenario)
                 runnable[scenario.name] = scenario
             if worker:
-                worker.stop()
                 self.report_freshness(worker)
             surge = None
             if not self.args.no_surge:
@@ -584,15 +586,15 @@ def _fmt(value, spec: str) -> str:
 
 
 def format_table(rows: list[Row]) -> str:
-    header = f"{'scenario':<52} {'ok/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'shed':>6} "
+    header = f"{'scenario':<64} {'ok/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'shed':>6} "
     header += f"{'÷C_hello':>9} {'÷C_sql':>7}  note"
     lines = [header, "-" * len(header)]
     for r in rows:
         if r.kind == "waiting":
-            lines.append(f"{r.name:<52} {'(not measured: ' + r.note + ')'}")
+            lines.append(f"{r.name:<64} {'(not measured: ' + r.note + ')'}")
             continue
         lines.append(
-            f"{r.name[:52]:<52} {_fmt(r.rps, '9.1f')} {_fmt(r.p50, '8.1f')} {_fmt(r.p95, '8.1f')} {_fmt(r.p99, '8.1f')} "
+            f"{r.name[:64]:<64} {_fmt(r.rps, '9.1f')} {_fmt(r.p50, '8.1f')} {_fmt(r.p95, '8.1f')} {_fmt(r.p99, '8.1f')} "
             f"{_fmt(r.errors, '7d')} {_fmt(r.shed, '6d')} {_fmt(r.vs_hello, '9.3f')} {_fmt(r.vs_sql, '7.3f')}  {r.note}"
         )
     return "\n".join(lines)
