@@ -291,17 +291,17 @@ def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, lim
 class _IncrementalAttack:
     """The interval attack of ``_attack``, replayed after each round only where it can change.
 
-    The first run is ``_attack`` itself, recording for each cell the relation that last raised
-    its lower bound and the one that last lowered its upper bound (its *reasons*): each bound
-    follows from its reason and the bounds of the reason's other members. Withholding a cell
-    can only widen what the attacker knows (the new fixpoint lies between the old one and the
-    starting intervals). A bound whose reason holds no widened cell still follows, so the cell
-    keeps it; a cell with a bound whose reason holds a withheld (or reset) cell is reset to its
-    starting interval, and so on through the reasons. Then the attack is replayed from the
-    relations around the reset cells; everything else keeps its interval and its exposed cells.
-    A round costs what depended on the new partners, not the whole part. (``_protect_part``
-    still ends with one whole replay, and carries on if it finds anything: the result never
-    rests on this argument alone; the tests check the replays match the whole attack.)
+    The first run is ``_attack`` itself. Withholding a cell turns a point into an unknown, and
+    can only widen what the attacker knows: the new fixpoint lies between the old one and the
+    starting intervals. A cell whose interval was never narrowed stays as it is. A narrowed cell
+    learnt its bounds through a chain of narrowed cells from the points that gave them; if no
+    such chain reaches a newly withheld cell (through a relation it shares with it), none of its
+    bounds came from that cell's value, and every step that narrowed it can be taken again: it
+    keeps its interval too. So only the narrowed cells reachable from the withheld ones through
+    narrowed cells are reset to their starting intervals, and the attack is replayed from the
+    relations around them; everything else keeps its fixpoint and its exposed cells. A round
+    costs that neighbourhood, not the whole part. (``_protect_part`` still ends with one whole
+    replay, and carries on if it finds anything: the result never rests on this argument alone.)
     """
 
     def __init__(self, value, shown, primary, rels, member_of, limit, floor=1, known=frozenset(), secondary=()):
@@ -310,10 +310,7 @@ class _IncrementalAttack:
         self.primary = primary
         self.secondary: set[int] = set(secondary)
         self.unknown = [i not in known and (i in primary or i in self.secondary or not shown[i]) for i in range(len(value))]
-        self.why: list[list[int | None]] = [[None] * len(value), [None] * len(value)]
-        self.exposed, self.lo, self.hi = _attack(
-            value, shown, primary, self.secondary, rels, member_of, limit, floor, known, self.why
-        )
+        self.exposed, self.lo, self.hi = _attack(value, shown, primary, self.secondary, rels, member_of, limit, floor, known)
         self.replayed = 0  # cells reset by the replays (for the benchmark and the tests)
 
     def exposed_cells(self) -> dict[int, int]:
@@ -330,7 +327,6 @@ class _IncrementalAttack:
     def withhold(self, cells) -> None:
         """Withhold ``cells`` (published until now) and replay the attack around them."""
         lo, hi = self.lo, self.hi
-        why_lo, why_hi = self.why
         self.secondary |= set(cells)
         reset = set(cells)
         stack = list(cells)
@@ -347,20 +343,19 @@ class _IncrementalAttack:
                 for m in (t, *parts):
                     if m in reset or not self.unknown[m]:
                         continue
-                    if why_lo[m] == r or why_hi[m] == r:  # a bound that followed from c's
+                    if (lo[m], hi[m]) != self._start(m):  # narrowed: it may have learnt from c
                         reset.add(m)
                         stack.append(m)
         for c in reset:
             lo[c], hi[c] = self._start(c)
-            why_lo[c] = why_hi[c] = None
             self.exposed.pop(c, None)
         self.replayed += len(reset)
         order = sorted(scanned)  # every relation of every reset cell
-        found = _propagate(self.value, lo, hi, order, self.rels, self.member_of, (self.primary, self.secondary), self.why)
+        found = _propagate(self.value, lo, hi, order, self.rels, self.member_of, (self.primary, self.secondary))
         self.exposed.update(found)
 
 
-def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1, known=frozenset(), why=None):
+def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1, known=frozenset()):
     """Narrow every cell's interval through the relations; return the suppressed non-zero cells
     pinned to one value, each with the relation that pinned it, and the final intervals."""
     lo = [0] * len(value)
@@ -374,14 +369,13 @@ def _attack(value, shown, primary, secondary, rels, member_of, limit, floor=1, k
             lo[i], hi[i] = limit, _UNBOUNDED
         elif shown[i]:
             lo[i] = hi[i] = v
-    return (_propagate(value, lo, hi, range(len(rels)), rels, member_of, (primary, secondary), why), lo, hi)
+    return (_propagate(value, lo, hi, range(len(rels)), rels, member_of, (primary, secondary)), lo, hi)
 
 
-def _propagate(value, lo, hi, order, rels, member_of, suppressed_sets, why=None) -> dict[int, int]:
+def _propagate(value, lo, hi, order, rels, member_of, suppressed_sets) -> dict[int, int]:
     """Narrow the intervals ``lo``/``hi`` (in place) through the relations, starting with those
     in ``order``, first in first out; return the suppressed non-zero cells pinned to one value,
-    each with the relation that pinned it. ``why``, when given, records for each cell the
-    relations that last raised its lower and lowered its upper bound (``[why_lo, why_hi]``)."""
+    each with the relation that pinned it."""
     primary, secondary = suppressed_sets
     exposed: dict[int, int] = {}
     queue = deque(order)
@@ -399,22 +393,12 @@ def _propagate(value, lo, hi, order, rels, member_of, suppressed_sets, why=None)
         changed = []
         new_lo, new_hi = max(lo[total], sum_lo), min(hi[total], sum_hi)
         if (new_lo, new_hi) != (lo[total], hi[total]):
-            if why is not None:
-                if new_lo != lo[total]:
-                    why[0][total] = r
-                if new_hi != hi[total]:
-                    why[1][total] = r
             lo[total], hi[total] = new_lo, new_hi
             changed.append(total)
         for p in parts:
             p_lo = max(lo[p], lo[total] - (sum_hi - hi[p]) if sum_hi < _UNBOUNDED else lo[p])
             p_hi = min(hi[p], hi[total] - (sum_lo - lo[p]))
             if (p_lo, p_hi) != (lo[p], hi[p]):
-                if why is not None:
-                    if p_lo != lo[p]:
-                        why[0][p] = r
-                    if p_hi != hi[p]:
-                        why[1][p] = r
                 lo[p], hi[p] = p_lo, p_hi
                 changed.append(p)
         for c in changed:

@@ -367,21 +367,9 @@ class TestIncrementalReplay:
     """Each round replays the attack only on the unknown cells the new partners reach. It must
     find exactly what the whole replay finds: same exposures, same partners, same result."""
 
-    def test_random_linked_tables_give_the_same_result_as_the_full_replay(self, monkeypatch):
+    def test_random_linked_tables_give_the_same_result_as_the_full_replay(self):
         import random
 
-        from civic.core import disclosure
-
-        # The whole replay that ends each part must never find what the replays missed.
-        late_finds = []
-        real_init = disclosure._IncrementalAttack.__init__
-
-        def init(self, *args, **kwargs):
-            real_init(self, *args, **kwargs)
-            if len(args) > 8 and args[8]:  # the closing whole replay, with the partners withheld
-                late_finds.append(bool(self.exposed))
-
-        monkeypatch.setattr(disclosure._IncrementalAttack, "__init__", init)
         rng = random.Random(2026)
         rounds_with_partners = 0
         for n in range(150):
@@ -394,7 +382,6 @@ class TestIncrementalReplay:
                 assert got == expected, (values, relations, zero_is_small, known)
                 rounds_with_partners += any(v.secondary for v in got.values())
         assert rounds_with_partners > 100  # the comparison exercised secondary suppression
-        assert late_finds and not any(late_finds)
 
     def test_the_incremental_attack_matches_the_whole_attack_after_every_withholding(self):
         """After any sequence of withheld cells, the groups replayed alone hold the intervals and
@@ -433,7 +420,7 @@ class TestIncrementalReplay:
                 attack.withhold(batch)
         assert checked > 300
 
-    def test_withholding_a_cell_resets_only_the_cells_whose_bounds_followed_from_it(self):
+    def test_withholding_a_cell_resets_only_the_narrowed_cells_it_reaches(self):
         """Two wards' days, joined only through published totals: withholding a day of one
         resets that ward's narrowed cells; the other keeps what the attacker had learnt."""
         from civic.core import disclosure
