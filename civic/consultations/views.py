@@ -548,37 +548,46 @@ def manage_unschedule(slug: str):
 @bp.route("/manage/consultations/<slug>/close", methods=["GET", "POST"])
 @requires(Permission.CONSULTATIONS_CONSULTATION_MANAGE)
 def manage_close(slug: str):
-    consultation = _manage_load(slug)
-    if not rules.can_close_early(current_user, consultation, utcnow()):
-        abort(403)
-    form = CloseEarlyForm()
-    if form.validate_on_submit():
-        try:
-            services.close_early(current_user, consultation, form.reason.data)
-        except RuleViolation as exc:
-            show_error(form, exc)
-        else:
-            flash("The consultation is closed.")
-            return redirect(url_for("consultations.manage_detail", slug=slug))
-    return render_template("consultations/manage/close.html", form=form, consultation=consultation), 400 if form.errors else 200
+    return _reasoned_change(
+        slug,
+        rules.can_close_early,
+        CloseEarlyForm,
+        lambda c, form: services.close_early(current_user, c, form.reason.data),
+        "The consultation is closed.",
+        "consultations/manage/close.html",
+    )
 
 
 @bp.route("/manage/consultations/<slug>/extend", methods=["GET", "POST"])
 @requires(Permission.CONSULTATIONS_CONSULTATION_MANAGE)
 def manage_extend(slug: str):
+    return _reasoned_change(
+        slug,
+        rules.can_extend,
+        ExtendForm,
+        lambda c, form: services.extend(current_user, c, form.closes_at(), form.reason.data),
+        "The closing date is changed.",
+        "consultations/manage/extend.html",
+    )
+
+
+def _reasoned_change(slug: str, allowed, form_class, change, success: str, template: str):
+    """An officer's change to an open consultation that needs a form with a reason (close early,
+    extend): refused with 403 when the rules forbid it, the form again with the message beside
+    the field when the service refuses it."""
     consultation = _manage_load(slug)
-    if not rules.can_extend(current_user, consultation, utcnow()):
+    if not allowed(current_user, consultation, utcnow()):
         abort(403)
-    form = ExtendForm()
+    form = form_class()
     if form.validate_on_submit():
         try:
-            services.extend(current_user, consultation, form.closes_at(), form.reason.data)
+            change(consultation, form)
         except RuleViolation as exc:
             show_error(form, exc)
         else:
-            flash("The closing date is changed.")
+            flash(success)
             return redirect(url_for("consultations.manage_detail", slug=slug))
-    return render_template("consultations/manage/extend.html", form=form, consultation=consultation), 400 if form.errors else 200
+    return render_template(template, form=form, consultation=consultation), 400 if form.errors else 200
 
 
 @bp.route("/manage/consultations/<slug>/outcome", methods=["GET", "POST"])

@@ -116,29 +116,30 @@ def cannot_propose(user, consultation, collection, now: datetime | None = None) 
     return _participation(user, consultation, Permission.IDEAS_IDEA_SUBMIT, "propose", now)
 
 
-def cannot_support(user, idea, now: datetime | None = None) -> Refusal | None:
-    """Also used to withdraw a support: the same people, while the consultation is open."""
-    refusal = _participation(user, idea.consultation, Permission.IDEAS_IDEA_SUPPORT, "support", now)
+def _on_published_idea(user, idea, permission: Permission, feature: str, now: datetime | None) -> Refusal | None:
+    """Taking part on an idea: the consultation's rules for ``feature``, on a published idea."""
+    refusal = _participation(user, idea.consultation, permission, feature, now)
     if refusal:
         return refusal
     if idea.status != ContentStatus.PUBLISHED.value:
         return NOT_PUBLISHED
     if idea.withdrawn_at is not None:
         return WITHDRAWN
+    return None
+
+
+def cannot_support(user, idea, now: datetime | None = None) -> Refusal | None:
+    """Also used to withdraw a support: the same people, while the consultation is open."""
+    refusal = _on_published_idea(user, idea, Permission.IDEAS_IDEA_SUPPORT, "support", now)
+    if refusal:
+        return refusal
     if not AUTHORS_MAY_SUPPORT_OWN_IDEA and idea.author_id == user.id:
         return OWN_IDEA
     return None
 
 
 def cannot_comment(user, idea, now: datetime | None = None) -> Refusal | None:
-    refusal = _participation(user, idea.consultation, Permission.IDEAS_COMMENT_SUBMIT, "comment", now)
-    if refusal:
-        return refusal
-    if idea.status != ContentStatus.PUBLISHED.value:
-        return NOT_PUBLISHED
-    if idea.withdrawn_at is not None:
-        return WITHDRAWN
-    return None
+    return _on_published_idea(user, idea, Permission.IDEAS_COMMENT_SUBMIT, "comment", now)
 
 
 def is_officer(user) -> bool:

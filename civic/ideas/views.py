@@ -303,25 +303,23 @@ def _support_refused(exc: DomainError):
 @bp.route("/ideas/<int:idea_id>/support", methods=["POST"])
 @requires(Permission.IDEAS_IDEA_SUPPORT)
 def support(idea_id: int):
-    if not SupportForm().validate_on_submit():
-        abort(400)
-    try:
-        result = services.support_idea(current_user, idea_id)
-    except DomainError as exc:
-        return _support_refused(exc)
-    return _support_response(result, "You support this idea.")
+    return _change_support(services.support_idea, idea_id, "You support this idea.")
 
 
 @bp.route("/ideas/<int:idea_id>/unsupport", methods=["POST"])
 @requires(Permission.IDEAS_IDEA_SUPPORT)
 def unsupport(idea_id: int):
+    return _change_support(services.unsupport_idea, idea_id, "You no longer support this idea.")
+
+
+def _change_support(change, idea_id: int, message: str):
     if not SupportForm().validate_on_submit():
         abort(400)
     try:
-        result = services.unsupport_idea(current_user, idea_id)
+        result = change(current_user, idea_id)
     except DomainError as exc:
         return _support_refused(exc)
-    return _support_response(result, "You no longer support this idea.")
+    return _support_response(result, message)
 
 
 # --- Official responses ---------------------------------------------------------------------

@@ -36,7 +36,9 @@ class QueueFilterForm(FlaskForm):
         validators=[Optional()],
         widget=GovSelect(),
     )
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)], default=1)
+    page = IntegerField(
+        "Page", validators=[Optional(), NumberRange(min=1, max=100_000, message="Page must be a number from 1")], default=1
+    )
     submit = SubmitField("Filter", widget=GovSubmitInput())
 
 

@@ -150,7 +150,10 @@ def _account_or_404(user_id: int) -> User:
 
 
 def _render_account(
-    user: User, form: SuspendAccountForm | None = None, status: int = 200, lift_form: LiftSuspensionForm | None = None
+    user: User,
+    form: SuspendAccountForm | LiftSuspensionForm | None = None,
+    status: int = 200,
+    lift_form: LiftSuspensionForm | None = None,
 ):
     return render_template(
         "moderation/account.html",
@@ -201,7 +204,9 @@ def lift_suspension(user_id: int):
         else:
             flash("The suspension has ended. Hidden items stay hidden until you restore them one by one.")
             return redirect(url_for("moderation.account", user_id=user.id))
-    return _render_account(user, status=400, lift_form=form)
+    # Passed as ``form`` too, for the page's error summary (the suspension form is not shown
+    # while the lift form is: the account is suspended, or the refusal is that it is not).
+    return _render_account(user, form, status=400, lift_form=form)
 
 
 @bp.route("/moderation/review/<kind>/<int:item_id>", methods=["GET", "POST"])

@@ -232,6 +232,7 @@ class TestAccountPages:
         assert "End the suspension early" in page and "Suspend this account" not in page
         refused = client.post(f"/moderation/accounts/{author.id}/lift-suspension", data={"reason": ""})
         assert refused.status_code == 400 and "Enter a reason" in refused.get_data(as_text=True)
+        assert "There is a problem" in refused.get_data(as_text=True)  # the error summary names it too
         assert reload(author).is_suspended
         response = client.post(f"/moderation/accounts/{author.id}/lift-suspension", data={"reason": "Apologised"})
         assert response.status_code == 302
