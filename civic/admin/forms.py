@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Length, Optional
 
 from civic.accounts.forms import optional_int
-from civic.core.forms import DateInput, options
+from civic.core.forms import DateInput, options, reason_field
 from civic.core.permissions import Role
 
 ROLE_CHOICES = [(r.value, r.label) for r in Role]
@@ -16,12 +16,7 @@ REASON_HINT = "This is kept in the audit log with your name and the time."
 
 
 def _reason() -> TextAreaField:
-    return TextAreaField(
-        "Reason",
-        validators=[DataRequired(message="Enter a reason"), Length(max=500, message="Reason must be 500 characters or fewer")],
-        widget=GovTextArea(),
-        description=REASON_HINT,
-    )
+    return reason_field(description=REASON_HINT)
 
 
 class UserSearchForm(FlaskForm):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput
-from wtforms import SelectChoice
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextArea
+from wtforms import SelectChoice, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from civic.core.errors import DomainError
 
@@ -17,6 +18,22 @@ def show_error(form: FlaskForm, error: DomainError, default_field: str | None = 
         form.form_errors.append(error.message)
         return
     field.errors = [*list(field.errors or []), error.message]
+
+
+REASON_MAX = 500
+
+
+def reason_field(label: str = "Reason", description: str = "") -> TextAreaField:
+    """A required reason for a staff action, kept in the audit log (at most 500 characters)."""
+    return TextAreaField(
+        label,
+        validators=[
+            DataRequired(message="Enter a reason"),
+            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer"),
+        ],
+        widget=GovTextArea(),
+        description=description,
+    )
 
 
 def has_errors(form: FlaskForm) -> bool:

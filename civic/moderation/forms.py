@@ -7,7 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, 
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from civic.core.forms import DateInput, options
+from civic.core.forms import DateInput, options, reason_field
 from civic.moderation.models import DecisionOutcome, QueueReason, RejectionReason, ReportReason
 
 NOTE_MAX = 1000  # services.NOTE_MAX
@@ -86,12 +86,7 @@ class ReviewRequestForm(FlaskForm):
 
 
 class SuspendAccountForm(FlaskForm):
-    reason = TextAreaField(
-        "Reason",
-        validators=[DataRequired(message="Enter a reason"), Length(max=500, message="Reason must be 500 characters or fewer")],
-        widget=GovTextArea(),
-        description="The person sees this reason. It is kept in the audit log with your name and the time.",
-    )
+    reason = reason_field(description="The person sees this reason. It is kept in the audit log with your name and the time.")
     until = DateField(
         "Suspended until",
         validators=[InputRequired(message="Enter the date the suspension ends")],
@@ -104,12 +99,7 @@ class SuspendAccountForm(FlaskForm):
 
 
 class LiftSuspensionForm(FlaskForm):
-    reason = TextAreaField(
-        "Why the suspension ends now",
-        validators=[DataRequired(message="Enter a reason"), Length(max=500, message="Reason must be 500 characters or fewer")],
-        widget=GovTextArea(),
-        description="It is kept in the audit log with your name and the time.",
-    )
+    reason = reason_field("Why the suspension ends now", "It is kept in the audit log with your name and the time.")
     submit = SubmitField("End the suspension now", widget=GovSubmitInput())
 
 
