@@ -134,6 +134,7 @@ def protect_linked(
     limit: int | None = None,
     zero_is_small: bool = False,
     known: Collection[Key] | None = None,
+    withheld_before: Collection[Key] = (),
 ) -> dict[Key, Protected]:
     """Protect every cell that may be published, across every relation between them.
 
@@ -146,7 +147,11 @@ def protect_linked(
     ones, and every total would then pin them. ``known`` names cells (published or hidden) whose
     value the attacker knows exactly from elsewhere: never suppressed, never partners, points in
     the attack; a small cell they pin whatever is withheld is published as it is (see the module
-    docstring). Returns a ``Protected`` for every published cell.
+    docstring). ``withheld_before`` names the partners a previous call withheld (a warm start):
+    those that may still be partners (published, not small, not known) are withheld from the
+    start, and only what is exposed beyond them gets new partners; the same whole replay ends
+    every part, so the result is as safe as a cold call, and withholds at least as much. Returns
+    a ``Protected`` for every published cell.
     The result depends only on the arguments, so every page that shows a cell shows it the
     same way.
     """
@@ -170,6 +175,8 @@ def protect_linked(
     primary = {
         i for i in range(len(keys)) if shown[i] and i not in fixed and floor <= value[i] < limit and (value[i] or zero_is_small)
     }
+    warm = {index[k] for k in withheld_before if k in index}
+    warm = {i for i in warm if shown[i] and i not in fixed and i not in primary and value[i] >= limit}
     secondary: set[int] = set()
     hi: dict[int, int] = {}
     # Cells that no chain of relations links are independent: an attack on one part tells the
@@ -182,7 +189,7 @@ def protect_linked(
         if not any(i in primary for i in part):
             continue
         part_secondary, part_hi, given_away = _protect_part(
-            part, part_rels, rels, value, shown, primary, rank, keys, limit, floor, fixed
+            part, part_rels, rels, value, shown, primary, rank, keys, limit, floor, fixed, warm
         )
         secondary |= part_secondary
         hi.update(part_hi)
@@ -228,10 +235,11 @@ def _components(size: int, rels, member_of) -> list[tuple[list[int], list[int]]]
     return parts
 
 
-def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, limit, floor, fixed=frozenset()):
+def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, limit, floor, fixed=frozenset(), warm=frozenset()):
     """The secondary suppression of one connected part, the final upper bound of each of its
     cells, and the small cells the known ones give away whatever is withheld (in global indices).
-    Local indices keep the global order, so ties break as globally."""
+    Local indices keep the global order, so ties break as globally. ``warm``: cells withheld
+    from the start (a previous call's partners, see ``protect_linked``)."""
     local = {g: i for i, g in enumerate(cells)}
     l_value = [value[g] for g in cells]
     l_shown = [shown[g] for g in cells]
@@ -254,16 +262,18 @@ def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, lim
         given_away = pinned & l_primary
         l_primary -= given_away
         l_known |= pinned
-    l_secondary: set[int] = set()
-    attack = _IncrementalAttack(l_value, l_shown, l_primary, l_rels, l_member_of, limit, floor, l_known)
+    l_secondary = {local[g] for g in cells if g in warm} - l_known
+    attack = _IncrementalAttack(l_value, l_shown, l_primary, l_rels, l_member_of, limit, floor, l_known, l_secondary)
+    whole = True  # the attack's state is a whole replay with every partner withheld so far
     while True:
         exposed = attack.exposed_cells()
         if not exposed:
+            if whole:
+                break
             # One whole replay at the end: it must find nothing the replays around the partners
             # did not (see _IncrementalAttack); if it does, the rounds carry on from it.
             attack = _IncrementalAttack(l_value, l_shown, l_primary, l_rels, l_member_of, limit, floor, l_known, l_secondary)
-            if not attack.exposed:
-                break
+            whole = True
             continue
         # Every exposed cell gets a partner in the same round, small cells first: a withheld
         # cell is often exposed through a small one, and the partner chosen for the small one
@@ -280,6 +290,7 @@ def _protect_part(cells, part_rels, rels, value, shown, primary, rank, keys, lim
             added.add(partner)
         l_secondary |= added
         attack.withhold(added)
+        whole = False
     hi = attack.hi
     return (
         {cells[i] for i in l_secondary},
