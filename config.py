@@ -195,6 +195,10 @@ class Config:
         # and this much memory per grouping, so that it does not spill to disk.
         self.DASHBOARD_BUILD_STATEMENT_TIMEOUT_MS = env("DASHBOARD_BUILD_STATEMENT_TIMEOUT_MS", 120000, int)
         self.DASHBOARD_BUILD_WORK_MEM = env("DASHBOARD_BUILD_WORK_MEM", "128MB")
+        # The refresh worker starts each build from the partners the last one withheld (a warm
+        # start: the disclosure control redoes only what changed) and builds cold at least this
+        # often, so that partners no longer needed are released.
+        self.DASHBOARD_COLD_BUILD_SECONDS = env("DASHBOARD_COLD_BUILD_SECONDS", 900, int)
         # Read the publication that `flask dashboards refresh --loop` stores, instead of each
         # app server building its own (civic/dashboards/store.py).
         self.DASHBOARD_STORED_PUBLICATION = env("DASHBOARD_STORED_PUBLICATION", False, bool)

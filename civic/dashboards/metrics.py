@@ -17,13 +17,17 @@ Activity sources plug in without changes here: a domain calls ``register_activit
 a kind, a label and a function returning a SELECT of ``user_id``, ``occurred_at`` (aware UTC)
 and ``consultation_id`` (NULL when the activity belongs to no consultation). The dashboards
 ship with one source, registration, so that they show something before the other kinds exist.
+A row's ``occurred_at`` should be the moment it is written and never change: the refresh
+worker's warm builds read only the rows dated since its last cold count (``queries.History``),
+so a row written with an earlier date, or whose date moves, is counted right from the next
+cold build on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, Integer, Select, case, cast, exists, func, literal, null, select, tuple_, union_all
 
@@ -90,14 +94,36 @@ def registered_people() -> Select:
     )
 
 
-def _activity_rows():
-    """Every activity of every source (user_id, occurred_at, kind, consultation_id), as a subquery."""
+@dataclass(frozen=True)
+class Span:
+    """Which activities to read: those that occurred in [since, until) (either end open), by
+    ``users`` only when given. The refresh worker's warm builds read the activity since a
+    cutoff, and what the people active since then did before it (see queries.History)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    users: tuple[int, ...] | None = None
+
+
+EVERYTHING = Span()
+
+
+def _activity_rows(span: Span = EVERYTHING):
+    """Every activity of every source (user_id, occurred_at, kind, consultation_id), as a subquery
+    (only those in ``span``: the conditions go into each source's SELECT, where its indexes are)."""
     parts = []
     for source in ACTIVITY_SOURCES.values():
         q = source.query().subquery()
         # Typed, so that PostgreSQL can match a source without consultations to one with them.
         consultation = cast(q.c.consultation_id, Integer).label("consultation_id")
-        parts.append(select(q.c.user_id, q.c.occurred_at, literal(source.kind).label("kind"), consultation))
+        part = select(q.c.user_id, q.c.occurred_at, literal(source.kind).label("kind"), consultation)
+        if span.since is not None:
+            part = part.where(q.c.occurred_at >= span.since)
+        if span.until is not None:
+            part = part.where(q.c.occurred_at < span.until)
+        if span.users is not None:
+            part = part.where(q.c.user_id.in_(span.users))
+        parts.append(part)
     return union_all(*parts).subquery()
 
 
@@ -125,12 +151,12 @@ def london_date(column):
     return cast(func.timezone("Europe/London", column), Date)
 
 
-def activities_per_day() -> Select | None:
+def activities_per_day(span: Span = EVERYTHING) -> Select | None:
     """Activities by registered residents per home ward, kind, consultation and London day:
     ward_id, kind, consultation_id, day, n (PostgreSQL)."""
     if not ACTIVITY_SOURCES:
         return None
-    rows = _activity_rows()
+    rows = _activity_rows(span)
     people = registered_residents().subquery()
     day = london_date(rows.c.occurred_at)
     return (
@@ -140,7 +166,7 @@ def activities_per_day() -> Select | None:
     )
 
 
-def active_participants_per_window(windows: list[tuple[date, date]]) -> Select | None:
+def active_participants_per_window(windows: list[tuple[date, date]], span: Span = EVERYTHING) -> Select | None:
     """Active participants (``is_active_participant``: verified, with an activity of a kind that
     counts as participation in the window) per home ward, per consultation (``every`` 1: all
     activity), in all (``g_<dimension>`` all 1) and by each dimension's raw answer (``g_`` 0 for
@@ -151,16 +177,8 @@ def active_participants_per_window(windows: list[tuple[date, date]]) -> Select |
     kinds = participation_kinds()
     if not ACTIVITY_SOURCES or not kinds:
         return None
-    rows = _activity_rows()
-    acts = (
-        select(rows.c.user_id, rows.c.consultation_id, london_date(rows.c.occurred_at).label("day"))
-        .where(rows.c.kind.in_(sorted(kinds)))
-        .subquery()
-    )
     ends = sorted({e for _, e in windows})
-    last = [func.max(acts.c.day).filter(acts.c.day <= e).label(f"last{n}") for n, e in enumerate(ends)]
-    per_consultation = select(acts.c.user_id, acts.c.consultation_id, *last).group_by(acts.c.user_id, acts.c.consultation_id)
-    per_consultation = per_consultation.cte("per_consultation")
+    per_consultation = last_active_days(ends, span).cte("per_consultation")
     columns = [per_consultation.c[f"last{n}"] for n in range(len(ends))]
     per_person = union_all(
         select(per_consultation.c.user_id, per_consultation.c.consultation_id, literal(0).label("every"), *columns),
@@ -186,6 +204,25 @@ def active_participants_per_window(windows: list[tuple[date, date]]) -> Select |
         .where(people.c.email_verified_at.is_not(None))
         .group_by(func.grouping_sets(*sets))
     )
+
+
+def participation_acts(span: Span = EVERYTHING):
+    """Each activity of a kind that counts as participation, in ``span``: user_id,
+    consultation_id, day (London), as a subquery (PostgreSQL)."""
+    rows = _activity_rows(span)
+    return (
+        select(rows.c.user_id, rows.c.consultation_id, london_date(rows.c.occurred_at).label("day"))
+        .where(rows.c.kind.in_(sorted(participation_kinds())))
+        .subquery()
+    )
+
+
+def last_active_days(ends: list[date], span: Span = EVERYTHING) -> Select:
+    """Per person and consultation (NULL: none), the last day of participation on or before each
+    of ``ends``: user_id, consultation_id, last0, last1, ... (PostgreSQL)."""
+    acts = participation_acts(span)
+    last = [func.max(acts.c.day).filter(acts.c.day <= e).label(f"last{n}") for n, e in enumerate(ends)]
+    return select(acts.c.user_id, acts.c.consultation_id, *last).group_by(acts.c.user_id, acts.c.consultation_id)
 
 
 def participation_kinds() -> frozenset[str]:
@@ -278,37 +315,36 @@ DEFAULT_PERIOD = "90d"
 #   decision is ``decided_at - submitted_at``.
 
 
-def submitted_answers() -> Select:
-    """Each answer of each submitted response: who, which consultation, when, what (no free text)."""
+def submitted_answers(before: datetime, since: datetime | None = None) -> Select:
+    """Each answer of each response submitted before ``before`` (and from ``since``): who, which
+    consultation, what (no free text)."""
     from civic.consultations.models import Answer, Question, QuestionKind, Response
 
     value = case(
         (Question.kind == QuestionKind.FREE_TEXT.value, case((func.length(Answer.value) > 0, literal("answered")), else_=null())),
         else_=Answer.value,
     )
-    return (
+    statement = (
         select(
             Response.id.label("response_id"),
             Response.user_id,
             Response.consultation_id,
-            Response.submitted_at,
             Answer.question_id,
             Answer.option_id,
             value.label("value"),
         )
         .join(Answer, Answer.response_id == Response.id)
         .join(Question, Question.id == Answer.question_id)
-        .where(Response.submitted_at.is_not(None), Response.user_id.is_not(None))
+        .where(Response.submitted_at < before, Response.user_id.is_not(None))
     )
+    return statement if since is None else statement.where(Response.submitted_at >= since)
 
 
-def submitted_responses() -> Select:
-    """Submitted responses (also those without answers): user, consultation, when."""
+def submitted_responses(before: datetime) -> Select:
+    """Responses submitted before ``before`` (also those without answers): user, consultation."""
     from civic.consultations.models import Response
 
-    return select(Response.user_id, Response.consultation_id, Response.submitted_at).where(
-        Response.submitted_at.is_not(None), Response.user_id.is_not(None)
-    )
+    return select(Response.user_id, Response.consultation_id).where(Response.submitted_at < before, Response.user_id.is_not(None))
 
 
 def questions() -> Select:
@@ -380,19 +416,24 @@ def supports() -> Select:
     return select(Support.idea_id, Support.user_id, Support.created_at).where(Support.user_id.is_not(None))
 
 
-def supports_per_idea(ward_ids: list[int], today: date) -> Select:
+def supports_per_idea(ward_ids: list[int], today: date, span: Span = EVERYTHING) -> Select:
     """Supports by registered residents living in one of ``ward_ids``, dated on or before
     ``today`` (London), per idea: idea_id, n (PostgreSQL; ``supports()`` read row by row
-    elsewhere)."""
+    elsewhere). Only those made in [since, until) of ``span``."""
     from civic.ideas.models import Support
 
     people = registered_residents().subquery()
-    return (
+    statement = (
         select(Support.idea_id, func.count().label("n"))
         .join(people, people.c.id == Support.user_id)
         .where(people.c.ward_id.in_(ward_ids), london_date(Support.created_at) <= today)
         .group_by(Support.idea_id)
     )
+    if span.since is not None:
+        statement = statement.where(Support.created_at >= span.since)
+    if span.until is not None:
+        statement = statement.where(Support.created_at < span.until)
+    return statement
 
 
 def decisions() -> Select:

@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
 
+from cachetools import LRUCache
 from sqlalchemy import select
 from sqlalchemy import text as sql_text
 
@@ -107,7 +109,7 @@ class Publication:
     built_at: datetime
     today: int
     first: int
-    cells: dict[tuple, Protected]
+    cells: Mapping[tuple, Protected]  # a dict, or store.StoredCells when read from the store
     areas: dict[str, AreaInfo]
     baselines: dict[str, dict[tuple[str, str], int]]
     kinds: dict[str, str]  # kind -> label, in registry order
@@ -116,10 +118,21 @@ class Publication:
     limit: int = 10
     content: dict[str, ContentShape] = field(default_factory=dict)  # per consultation slug
     medians: dict[tuple, float] = field(default_factory=dict)  # (start, end, outcome) -> seconds
+    # The true counts before a cutoff, kept in the building process for its next warm build;
+    # never stored, never shown.
+    history: History | None = field(default=None, repr=False, compare=False)
 
     def get(self, key: tuple) -> Protected:
         """The one way a number leaves the publication: already through disclosure control."""
         return self.cells[key]
+
+    def withheld_partners(self) -> list[tuple]:
+        """The cells withheld to protect others."""
+        return [k for k, v in self.cells.items() if v.secondary]
+
+    def warm_start(self) -> WarmStart:
+        """What the next build of this process may start from (``build_publication(warm=)``)."""
+        return WarmStart(self.today, self.withheld_partners(), self.history)
 
     def window(self, period_key: str) -> tuple[int, int]:
         start, end = PERIODS[period_key].window(date.fromordinal(self.today), date.fromordinal(self.first))
@@ -141,6 +154,11 @@ def _as_utc(value) -> datetime:
 
 def london_day(moment: datetime) -> int:
     return _as_utc(moment).astimezone(LONDON).date().toordinal()
+
+
+def london_day_end(day: int) -> datetime:
+    """The first moment after London day ``day`` (its midnight), in UTC."""
+    return datetime.combine(date.fromordinal(day + 1), datetime.min.time(), tzinfo=LONDON).astimezone(UTC)
 
 
 def _load_areas() -> dict[str, AreaInfo]:
@@ -196,13 +214,34 @@ def _load_baselines(areas: dict[str, AreaInfo]) -> dict[str, dict[tuple[str, str
     return out
 
 
-def build_publication(now: datetime | None = None) -> Publication:
-    """Count and protect every cell the dashboards can show. A fixed number of queries."""
+@dataclass
+class WarmStart:
+    """What a build leaves for the next one of the same process (``Publication.warm_start``)."""
+
+    today: int
+    partners: list[tuple]  # the cells it withheld to protect others
+    history: History | None  # what it counted before its cutoff (PostgreSQL)
+
+
+def build_publication(now: datetime | None = None, warm: WarmStart | None = None) -> Publication:
+    """Count and protect every cell the dashboards can show. A fixed number of queries.
+
+    With ``warm`` (left by the last build of this process), a warm build (the refresh
+    worker's, civic/dashboards/worker.py): the activity before the last cold count's cutoff is
+    not read again (``count_cells(history=)``), and the partners withheld last time are withheld
+    again from the start (``protect_linked(withheld_before=)``, on the same day only), so the
+    disclosure control only works on what changed since. As safe as a cold build (the same whole
+    replay ends it); it may withhold a few more cells, and corrections of earlier activity wait
+    for the next cold build."""
     now = now or utcnow()
-    return publish(count_cells(now), now)
+    counted = count_cells(now, history=warm.history if warm is not None else None)
+    withheld = warm.partners if warm is not None and warm.today == counted.today else ()
+    return publish(counted, now, withheld_before=withheld)
 
 
-def publish(counted: Counted, now: datetime, cells: dict[tuple, Protected] | None = None) -> Publication:
+def publish(
+    counted: Counted, now: datetime, cells: dict[tuple, Protected] | None = None, withheld_before: Iterable[tuple] = ()
+) -> Publication:
     """The publication of counted cells: all of them through ``protect_linked`` at once (or the
     result of that call, when the caller has made it)."""
     if cells is None:
@@ -214,6 +253,7 @@ def publish(counted: Counted, now: datetime, cells: dict[tuple, Protected] | Non
             limit=counted.limit,
             zero_is_small=True,
             known=counted.known,
+            withheld_before=frozenset(withheld_before),
         )
     return Publication(
         built_at=now,
@@ -228,6 +268,7 @@ def publish(counted: Counted, now: datetime, cells: dict[tuple, Protected] | Non
         limit=counted.limit,
         content=counted.content,
         medians=counted.medians,
+        history=counted.history,
     )
 
 
@@ -249,10 +290,15 @@ class Counted:
     content: dict = field(default_factory=dict)
     medians: dict = field(default_factory=dict)
     known: set[tuple] = field(default_factory=set)  # cells public pages show exactly
+    history: History | None = None  # what was counted before a cutoff (PostgreSQL), for a warm build
 
 
-def count_cells(now: datetime | None = None) -> Counted:
-    """Every cell's true count and the relations between cells. A fixed number of queries."""
+def count_cells(now: datetime | None = None, history: History | None = None) -> Counted:
+    """Every cell's true count and the relations between cells. A fixed number of queries.
+
+    On PostgreSQL the activities are counted in two parts, before a cutoff and since (see
+    ``History``); given the ``history`` of an earlier call of the same day, only the part since
+    its cutoff is read."""
     now = now or utcnow()
     today = london_day(now)
     limit = threshold()
@@ -266,7 +312,7 @@ def count_cells(now: datetime | None = None) -> Counted:
     # People: ward, verified, group in each dimension.
     people: dict[int, tuple[str, bool, dict[str, str]]] = {}
     group_cache: dict[tuple[str, str | None], str] = {}  # group_of for each answer, worked out once
-    for row in db.session.execute(registered_people()):
+    for row in _rows(registered_people()):
         if row.ward_id in ward_code:
             answers = {}
             for d in DIMENSIONS:
@@ -277,8 +323,11 @@ def count_cells(now: datetime | None = None) -> Counted:
             people[row.id] = (ward_code[row.ward_id], bool(row.verified), answers)
 
     if counts_in_database():
-        events, consultation_kinds = _events_counted_in_database(ward_code, consultation_by_id, today)
+        if not (history and history.fits(today, ward_code, consultation_by_id)):
+            history = History.start(now, today, ward_code, consultation_by_id)
+        events, consultation_kinds = history.events_with_those_since(ward_code, consultation_by_id, today)
     else:
+        history = None
         events, consultation_kinds, person_days = _events_counted_here(people, consultation_by_id, today)
     first = min((k[3] for k in events), default=today)
 
@@ -286,8 +335,8 @@ def count_cells(now: datetime | None = None) -> Counted:
     builder.add_stocks(people)
     kinds = {k: s.label for k, s in ACTIVITY_SOURCES.items()}
     builder.add_events(events, list(kinds), sorted(consultation_kinds), [c.slug for c in consultations])
-    if counts_in_database():
-        participants = _participants_counted_in_database(builder.participant_windows(), ward_code, consultation_by_id)
+    if history is not None:
+        participants = history.participants_with_those_since(builder.participant_windows(), people, ward_code, consultation_by_id)
     else:
         participants = _participants_counted_here(builder.participant_windows(), people, person_days)
     builder.add_participants(participants, [c.slug for c in consultations])
@@ -296,7 +345,7 @@ def count_cells(now: datetime | None = None) -> Counted:
     content = {}
     known: set[tuple] = set()
     if consultations:
-        loaded = _load_content(people, consultation_by_id, today, areas)
+        loaded = _load_content(people, consultation_by_id, today, areas, history)
         content = builder.add_content(loaded)
         public = {**loaded.public, **_public_results(content, consultation_by_id, now)}
         # Known to anyone: the cells whose count equals, right now, what a public page shows.
@@ -319,7 +368,14 @@ def count_cells(now: datetime | None = None) -> Counted:
         content=content,
         medians=medians,
         known=known,
+        history=history,
     )
+
+
+def _rows(statement):
+    """The rows of a large read, through the connection: without the ORM's result processing,
+    which cost more than the rows themselves at the metro tier (a million rows)."""
+    return db.session.connection().execute(statement).all()
 
 
 def counts_in_database() -> bool:
@@ -356,7 +412,7 @@ def _events_counted_here(people, consultation_by_id, today) -> tuple[Events, set
     person_days: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
     consultation_kinds: set[str] = set()
     statement = activities()
-    rows = db.session.execute(statement).all() if statement is not None else []
+    rows = _rows(statement) if statement is not None else []
     for row in rows:
         if row.user_id not in people:
             continue
@@ -371,12 +427,12 @@ def _events_counted_here(people, consultation_by_id, today) -> tuple[Events, set
     return events, consultation_kinds, person_days
 
 
-def _events_counted_in_database(ward_code, consultation_by_id, today) -> tuple[Events, set[str]]:
+def _events_counted_in_database(ward_code, consultation_by_id, today, span=metrics.EVERYTHING) -> tuple[Events, set[str]]:
     """The same counts, grouped by PostgreSQL: one row per ward, kind, consultation and day."""
     events: Events = defaultdict(int)
     consultation_kinds: set[str] = set()
-    statement = metrics.activities_per_day()
-    for row in db.session.execute(statement) if statement is not None else []:
+    statement = metrics.activities_per_day(span)
+    for row in _rows(statement) if statement is not None else []:
         ward = ward_code.get(row.ward_id)
         day = row.day.toordinal()
         if ward is None or day > today:
@@ -388,10 +444,14 @@ def _events_counted_in_database(ward_code, consultation_by_id, today) -> tuple[E
     return events, consultation_kinds
 
 
+def _participants() -> Participants:
+    return defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+
+
 def _participants_counted_here(windows, people, person_days) -> Participants:
     """Active participants per window, consultation, group and ward, from each person's activities
     (read once): the kinds done in each window, then ``is_active_participant``."""
-    counts: Participants = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    counts: Participants = _participants()
     for person, did in person_days.items():
         kinds_in: dict[tuple, set[str]] = defaultdict(set)
         for day, kind, slug in did:
@@ -412,13 +472,13 @@ def _participants_counted_here(windows, people, person_days) -> Participants:
     return counts
 
 
-def _participants_counted_in_database(windows, ward_code, consultation_by_id) -> Participants:
+def _participants_counted_in_database(windows, ward_code, consultation_by_id, span=metrics.EVERYTHING) -> Participants:
     """The same counts, by PostgreSQL (``metrics.active_participants_per_window``): one row per
     ward, consultation and answer, a column per window; answers are grouped here (``group_of``)."""
-    counts: Participants = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    counts: Participants = _participants()
     spans = [(date.fromordinal(s), date.fromordinal(e)) for (s, e), _ in windows]
-    statement = metrics.active_participants_per_window(spans)
-    for row in db.session.execute(statement) if statement is not None else []:
+    statement = metrics.active_participants_per_window(spans, span)
+    for row in _rows(statement) if statement is not None else []:
         ward = ward_code.get(row.ward_id)
         cons = ALL if row.every else consultation_by_id.get(row.consultation_id) if row.consultation_id is not None else None
         if ward is None or (cons is None and not row.every):
@@ -434,6 +494,131 @@ def _participants_counted_in_database(windows, ward_code, consultation_by_id) ->
                 dim = dims[0]
                 counts[(cons, n)][(dim, group_of(dim, getattr(row, dim)))][ward] += value
     return counts
+
+
+# A cold count's history ends this long before it starts. Activities are written with their own
+# moment (created_at, submitted_at) by requests that end within their statement timeout, so any
+# activity dated before the cutoff is committed, and read, by then.
+HISTORY_MARGIN = timedelta(minutes=5)
+
+
+@dataclass
+class History:
+    """What a count read of the activities before ``cutoff`` (PostgreSQL), kept by the process
+    that counted (the refresh worker) so that its next counts of the same day read only the
+    activities since the cutoff: the events per ward, kind, consultation and day, the active
+    participants per window (people active since the cutoff are added unless they were already
+    active in the window before it) and the supports per idea.
+
+    Correct for activity added since the cutoff. What changes *before* it (a support withdrawn,
+    a resident who moves ward, is deleted or is verified, a row written with an earlier date)
+    shows at the next cold count: the worker counts cold every DASHBOARD_COLD_BUILD_SECONDS,
+    and on a new day.
+    """
+
+    cutoff: datetime
+    today: int
+    wards: dict[int, str]
+    consultation_by_id: dict[int, str]
+    sources: tuple[tuple[str, bool], ...]
+    events: Events
+    consultation_kinds: frozenset[str]
+    windows: list | None = None
+    participants: Participants | None = None
+    supports: dict[int, int] | None = None
+    answers: AnswerTally | None = None  # of the responses submitted before the cutoff
+
+    @staticmethod
+    def _sources() -> tuple[tuple[str, bool], ...]:
+        return tuple((k, s.counts_as_participation) for k, s in ACTIVITY_SOURCES.items())
+
+    @classmethod
+    def start(cls, now: datetime, today: int, ward_code, consultation_by_id) -> History:
+        cutoff = _as_utc(now) - HISTORY_MARGIN
+        events, kinds = _events_counted_in_database(ward_code, consultation_by_id, today, metrics.Span(until=cutoff))
+        return cls(cutoff, today, dict(ward_code), dict(consultation_by_id), cls._sources(), events, frozenset(kinds))
+
+    def fits(self, today: int, ward_code, consultation_by_id) -> bool:
+        """Whether a count of now can start from this history (same day, areas, consultations
+        and activity sources)."""
+        return (
+            self.today == today
+            and self.wards == ward_code
+            and self.consultation_by_id == consultation_by_id
+            and self.sources == self._sources()
+        )
+
+    def since(self) -> metrics.Span:
+        return metrics.Span(since=self.cutoff)
+
+    def events_with_those_since(self, ward_code, consultation_by_id, today) -> tuple[Events, set[str]]:
+        recent, kinds = _events_counted_in_database(ward_code, consultation_by_id, today, self.since())
+        events: Events = defaultdict(int, self.events)
+        for key, n in recent.items():
+            events[key] += n
+        return events, set(self.consultation_kinds) | kinds
+
+    def participants_with_those_since(self, windows, people, ward_code, consultation_by_id) -> Participants:
+        """Participants before the cutoff (counted once per set of windows), and the people
+        active since who were not active in the window before it."""
+        if self.windows != windows:
+            before = metrics.Span(until=self.cutoff)
+            counted = _participants_counted_in_database(windows, ward_code, consultation_by_id, before)
+            # Plain dictionaries: a history travels from the worker's cold build process (pickled).
+            self.participants = {key: {g: dict(w) for g, w in by_group.items()} for key, by_group in counted.items()}
+            self.windows = windows
+        counts = _participants()
+        for key, by_group in self.participants.items():
+            for group, by_ward in by_group.items():
+                counts[key][group].update(by_ward)
+        if not metrics.participation_kinds():
+            return counts
+        acts = metrics.participation_acts(self.since())
+        did: dict[int, list[tuple[int | None, int]]] = defaultdict(list)
+        for user_id, consultation_id, day in _rows(select(acts.c.user_id, acts.c.consultation_id, acts.c.day).distinct()):
+            if user_id in people and people[user_id][1]:  # registered and verified
+                did[user_id].append((consultation_id, day.toordinal()))
+        ends = sorted({e for (_, e), _ in windows})
+        before_cutoff: dict[int, dict[int | None, list[int | None]]] = defaultdict(dict)
+        span = metrics.Span(until=self.cutoff, users=tuple(sorted(did)))
+        for row in _rows(metrics.last_active_days([date.fromordinal(e) for e in ends], span)):
+            before_cutoff[row[0]][row[1]] = [d.toordinal() if d is not None else None for d in row[2:]]
+        slug_id = {slug: cid for cid, slug in consultation_by_id.items()}
+        for user_id, acts_since in did.items():
+            ward, _, answers = people[user_id]
+            earlier = before_cutoff.get(user_id, {})
+            days_in: dict = defaultdict(list)
+            for consultation_id, day in acts_since:
+                days_in[ALL].append(day)
+                slug = consultation_by_id.get(consultation_id) if consultation_id is not None else None
+                if slug is not None:
+                    days_in[slug].append(day)
+            for cons, days in days_in.items():
+                if cons is ALL:
+                    lasts = [max((d[k] for d in earlier.values() if d[k] is not None), default=None) for k in range(len(ends))]
+                else:
+                    lasts = earlier.get(slug_id[cons], [None] * len(ends))
+                for n, ((s, e), with_groups) in enumerate(windows):
+                    if not any(s <= d <= e for d in days):
+                        continue
+                    last = lasts[ends.index(e)]
+                    if last is not None and last >= s:
+                        continue  # already counted before the cutoff
+                    by_group = counts[(cons, n)]
+                    by_group[(None, None)][ward] += 1
+                    if with_groups:
+                        for dim, group in answers.items():
+                            by_group[(dim, group)][ward] += 1
+        return counts
+
+    def supports_per_idea(self, wards: list[int], today: int) -> dict[int, int]:
+        if self.supports is None:
+            before = metrics.Span(until=self.cutoff)
+            self.supports = dict(_rows(metrics.supports_per_idea(wards, date.fromordinal(today), before)))
+        counts = defaultdict(int, self.supports)
+        for idea_id, n in _rows(metrics.supports_per_idea(wards, date.fromordinal(today), self.since())):
+            counts[idea_id] += n
+        return counts
 
 
 # Below the authority, activity is counted per day over the last DAILY_DAYS days only (the 30-
@@ -518,6 +703,17 @@ class _CubeBuilder:
             out[code] = ward_counts.get(code, 0) if children is None else sum(out[c] for c in children)
         return {code: out[code] for code in self.areas}
 
+    def _days_by_area(self, ward_days: dict[str, list[int]], width: int) -> dict[str, list[int]]:
+        """Each area's count on each day: the sums of its wards' (each area once, bottom up)."""
+        out: dict[str, list[int]] = {}
+        zeros = [0] * width
+        for code, children in self._bottom_up:
+            if children is None:
+                out[code] = ward_days.get(code, zeros)
+            else:
+                out[code] = [sum(day) for day in zip(*(out[c] for c in children), strict=True)] if children else zeros
+        return out
+
     def _geography(self, make_key, codes=None) -> None:
         """For every area with children: its cell is the sum of its children's (only where all
         of them are cells, when ``codes`` says which areas have this cell)."""
@@ -546,13 +742,17 @@ class _CubeBuilder:
         tree = _laminar_tree(intervals)
         slices: list[tuple[str, str | None]] = [(k, ALL) for k in kinds]
         slices += [(k, c) for k in consultation_kinds for c in (*consultations, NO_CONSULTATION)]
-        ward_counts: dict[tuple[str, str | None, int], dict[str, int]] = defaultdict(dict)
+        # Per slice, each ward's count on each day since the first (a list indexed by the day).
+        ward_days: dict[tuple[str, str | None], dict[str, list[int]]] = defaultdict(dict)
+        width = self.today - self.first + 1
         for (ward, kind, slug, day), n in events.items():
             for cons in (ALL, slug if slug is not None else NO_CONSULTATION):
                 if cons is not ALL and kind not in consultation_kinds:
                     continue
-                bucket = ward_counts[(kind, cons, day)]
-                bucket[ward] = bucket.get(ward, 0) + n
+                by_ward = ward_days[(kind, cons)]
+                if ward not in by_ward:
+                    by_ward[ward] = [0] * width
+                by_ward[ward][day - self.first] += n
         # A period of one day (the first day of the site) is a day cell, in every area.
         window_days = {s for s, e in (*self.windows, *self.previous) if s == e}
 
@@ -563,22 +763,31 @@ class _CubeBuilder:
         day_cells = {(code, cons): days_at(code, cons) for code in self.areas for cons in {c for _, c in slices}}
         for kind, cons in slices:
             shown = cons != NO_CONSULTATION
-            per_day = {day: self._by_area(ward_counts.get((kind, cons, day), {})) for day in days}
+            per_day = self._days_by_area(ward_days.get((kind, cons), {}), width)
             for code in self.areas:
                 own = day_cells[(code, cons)]
+                counts = per_day[code]
+                # Running totals over the days: any span's count is a difference of two.
+                running = list(accumulate(counts, initial=0))
+
+                def span(s: int, e: int, running=running) -> int:
+                    return running[e - self.first + 1] - running[s - self.first]
+
                 for day in sorted(own):
-                    self._cell(("ev", code, kind, cons, day, day), per_day[day][code], shown)
+                    self._cell(("ev", code, kind, cons, day, day), counts[day - self.first], shown)
                 for s, e in intervals:
-                    self._cell(("ev", code, kind, cons, s, e), sum(per_day[d][code] for d in range(s, e + 1)), shown)
+                    self._cell(("ev", code, kind, cons, s, e), span(s, e), shown)
                 # Time: each period is the sum of the periods nested in it and its other days
                 # (where the days are not cells, a hidden remainder: never published).
                 for (s, e), (sub, loose_days) in tree.items():
                     parts = [("ev", code, kind, cons, a, b) for a, b in sub]
-                    parts += [("ev", code, kind, cons, d, d) for d in loose_days if d in own]
-                    uncounted = [d for d in loose_days if d not in own]
-                    if uncounted:
+                    counted_days = [d for d in loose_days if d in own]
+                    parts += [("ev", code, kind, cons, d, d) for d in counted_days]
+                    if len(counted_days) < len(loose_days):
                         rest = ("ev-rest", code, kind, cons, s, e)
-                        self._cell(rest, sum(per_day[d][code] for d in uncounted), published=False)
+                        # The other days: the period less its nested periods and its day cells.
+                        value = span(s, e) - sum(span(a, b) for a, b in sub) - sum(counts[d - self.first] for d in counted_days)
+                        self._cell(rest, value, published=False)
                         parts.append(rest)
                     self.relations.append((("ev", code, kind, cons, s, e), tuple(parts)))
             for s, e in intervals:
@@ -631,11 +840,13 @@ class _CubeBuilder:
                             )
 
     def link_registrations(self) -> None:
-        """Registrations since the start are the registered residents: the same number twice."""
+        """Registrations since the start are the registered residents: the same number twice
+        (said only where the counts agree: a warm count sees a deleted resident's registration
+        until the next cold one)."""
         s, e = self.first, self.today
         for code in self.areas:
             key = ("ev", code, "registration", ALL, s, e)
-            if key in self.values:
+            if key in self.values and self.values[key] == self.values[("reg", code)]:
                 self.relations.append((("reg", code), (key,)))
 
     def _link_to_activity(self, total: tuple, kind: str, cons: str, value: int) -> None:
@@ -655,16 +866,16 @@ class _CubeBuilder:
             self._cell(res, responses)
             self._link_to_activity(res, "response", slug, responses)
             for q in questions:
-                answered = content.answers.get((slug, q.id), {})
+                answered, chosen = content.answers.get((slug, q.id), (0, {}))
                 qa, qs = ("qa", slug, q.id), ("qs", slug, q.id)
-                self._cell(qa, len(answered))
-                self._cell(qs, responses - len(answered))
+                self._cell(qa, answered)
+                self._cell(qs, responses - answered)
                 self.relations.append((res, (qa, qs)))
-                counts = {key: sum(1 for chosen in answered.values() if key in chosen) for key, _ in q.options}
+                counts = {key: chosen.get(key, 0) for key, _ in q.options}
                 for key, n in counts.items():
                     self._cell(("qo", slug, q.id, key), n)
                     if q.kind == QuestionKind.MULTIPLE_CHOICE:  # chose it or not: two cells of one table
-                        self._cell(("qn", slug, q.id, key), len(answered) - n)
+                        self._cell(("qn", slug, q.id, key), answered - n)
                         self.relations.append((qa, (("qo", slug, q.id, key), ("qn", slug, q.id, key))))
                 if q.kind != QuestionKind.MULTIPLE_CHOICE and q.options:
                     self.relations.append((qa, tuple(("qo", slug, q.id, key) for key in counts)))
@@ -730,8 +941,7 @@ class _Content:
 
     questions: dict[str, list[QuestionShape]]
     responses: dict[str, int]
-    # (slug, question id) -> response id -> the options or scale points it chose ("answered" for text)
-    answers: dict[tuple[str, int], dict[int, set]]
+    answers: AnswerTally
     idea_statuses: dict[str, dict[str, int]]
     supports: dict[str, dict[int, int]]  # slug -> idea id -> supports (every idea of the consultation)
     top_ideas: dict[str, list[tuple[int, str]]]
@@ -740,32 +950,14 @@ class _Content:
     public: dict[tuple, int] = field(default_factory=dict)
 
 
-def _load_content(people, consultation_by_id: dict[int, str], today: int, areas: dict[str, AreaInfo]) -> _Content:
-    """Results, ideas and supports of the known consultations. Four queries, whatever their size."""
-    scale = tuple(SCALE_POINTS)
-    shapes: dict[str, dict[int, QuestionShape]] = defaultdict(dict)
-    options: dict[int, list[tuple[int | str, str]]] = defaultdict(list)
-    meta = {}
-    for row in db.session.execute(metrics.questions()):
-        slug = consultation_by_id.get(row.consultation_id)
-        if slug is None:
-            continue
-        meta[row.id] = (slug, row.position, row.kind, row.text)
-        if row.option_id is not None and row.kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE):
-            options[row.id].append((row.option_id, row.option_label))
-    for qid, (slug, position, kind, text) in meta.items():
-        opts = tuple(scale) if kind == QuestionKind.SCALE else tuple(options.get(qid, ()))
-        shapes[slug][qid] = QuestionShape(qid, position, kind, text, opts)
+# (slug, question id) -> (responses that answered it, option or scale point -> responses choosing it)
+AnswerTally = dict[tuple[str, int], tuple[int, dict]]
 
-    def counted(user_id, moment) -> bool:
-        return user_id in people and london_day(moment) <= today
 
-    responses: dict[str, int] = defaultdict(int)
-    for row in db.session.execute(metrics.submitted_responses()):
-        slug = consultation_by_id.get(row.consultation_id)
-        if slug is not None and counted(row.user_id, row.submitted_at):
-            responses[slug] += 1
-
+def _tally_answers(rows, shapes, consultation_by_id, people) -> AnswerTally:
+    """Count each question's answers: a response answered if it chose a valid option (a scale
+    point, some text); one choice per response but for multiple choice (the first in the
+    question's order, should there be more)."""
     answers: dict[tuple[str, int], dict[int, set]] = defaultdict(lambda: defaultdict(set))
     valid_options: dict[int, set] = {}
     option_order: dict[int, dict] = {}  # each option's first position in the question's order
@@ -775,10 +967,10 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int, areas:
             option_order[qid] = {}
             for position, (k, _) in enumerate(shape.options):
                 option_order[qid].setdefault(k, position)
-    for row in db.session.execute(metrics.submitted_answers()):
+    for row in rows:
         slug = consultation_by_id.get(row.consultation_id)
         shape = shapes.get(slug, {}).get(row.question_id)
-        if shape is None or not counted(row.user_id, row.submitted_at):
+        if shape is None or row.user_id not in people:
             continue
         valid = valid_options[row.question_id]
         if shape.kind == QuestionKind.FREE_TEXT:
@@ -797,6 +989,67 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int, areas:
             first = min((*chosen, choice), key=lambda k: order.get(k, -1))
             chosen.clear()
             chosen.add(first)
+    tally: AnswerTally = {}
+    for key, by_response in answers.items():
+        counts: dict = defaultdict(int)
+        for chosen in by_response.values():
+            for choice in chosen:
+                counts[choice] += 1
+        tally[key] = (len(by_response), dict(counts))
+    return tally
+
+
+def _add_tallies(first: AnswerTally, second: AnswerTally) -> AnswerTally:
+    """The tallies of two sets of responses (each response is in one of them)."""
+    out = dict(first)
+    for key, (answered, counts) in second.items():
+        before_answered, before_counts = out.get(key, (0, {}))
+        merged = dict(before_counts)
+        for choice, n in counts.items():
+            merged[choice] = merged.get(choice, 0) + n
+        out[key] = (before_answered + answered, merged)
+    return out
+
+
+def _load_content(
+    people, consultation_by_id: dict[int, str], today: int, areas: dict[str, AreaInfo], history: History | None = None
+) -> _Content:
+    """Results, ideas and supports of the known consultations. Four queries, whatever their size."""
+    scale = tuple(SCALE_POINTS)
+    shapes: dict[str, dict[int, QuestionShape]] = defaultdict(dict)
+    options: dict[int, list[tuple[int | str, str]]] = defaultdict(list)
+    meta = {}
+    for row in db.session.execute(metrics.questions()):
+        slug = consultation_by_id.get(row.consultation_id)
+        if slug is None:
+            continue
+        meta[row.id] = (slug, row.position, row.kind, row.text)
+        if row.option_id is not None and row.kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE):
+            options[row.id].append((row.option_id, row.option_label))
+    for qid, (slug, position, kind, text) in meta.items():
+        opts = tuple(scale) if kind == QuestionKind.SCALE else tuple(options.get(qid, ()))
+        shapes[slug][qid] = QuestionShape(qid, position, kind, text, opts)
+
+    day_ends = london_day_end(today)
+
+    def counted(user_id, moment) -> bool:  # london_day(moment) <= today, without a conversion each
+        return user_id in people and _as_utc(moment) < day_ends
+
+    responses: dict[str, int] = defaultdict(int)
+    for row in _rows(metrics.submitted_responses(day_ends)):  # submitted on or before today
+        slug = consultation_by_id.get(row.consultation_id)
+        if slug is not None and row.user_id in people:
+            responses[slug] += 1
+
+    if history is not None:  # the responses before the cutoff were tallied by the cold count
+        if history.answers is None:
+            history.answers = _tally_answers(_rows(metrics.submitted_answers(history.cutoff)), shapes, consultation_by_id, people)
+        since = _tally_answers(
+            _rows(metrics.submitted_answers(day_ends, since=history.cutoff)), shapes, consultation_by_id, people
+        )
+        answers = _add_tallies(history.answers, since)
+    else:
+        answers = _tally_answers(_rows(metrics.submitted_answers(day_ends)), shapes, consultation_by_id, people)
 
     statuses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     idea_slug: dict[int, str] = {}
@@ -806,7 +1059,7 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int, areas:
         public[("is-public", slug)] = 0
         for status in metrics.PUBLIC_IDEA_STATUSES:
             public[("is", slug, status)] = 0
-    for row in db.session.execute(metrics.ideas()):
+    for row in _rows(metrics.ideas()):
         slug = consultation_by_id.get(row.consultation_id)
         if slug is None:
             continue
@@ -826,14 +1079,14 @@ def _load_content(people, consultation_by_id: dict[int, str], today: int, areas:
     supports: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for idea_id, slug in idea_slug.items():
         supports[slug][idea_id] = 0
-    if counts_in_database():  # the same count, by PostgreSQL: one row per idea
+    if history is not None:  # the same count, by PostgreSQL: one row per idea
         wards = sorted({a.id for a in areas.values() if a.level == AreaLevel.WARD})
-        for idea_id, n in db.session.execute(metrics.supports_per_idea(wards, date.fromordinal(today))):
+        for idea_id, n in history.supports_per_idea(wards, today).items():
             slug = idea_slug.get(idea_id)
             if slug is not None:
                 supports[slug][idea_id] += n
     else:
-        for row in db.session.execute(metrics.supports()):
+        for row in _rows(metrics.supports()):
             slug = idea_slug.get(row.idea_id)
             if slug is not None and counted(row.user_id, row.created_at):
                 supports[slug][row.idea_id] += 1
@@ -1377,8 +1630,9 @@ def current_publication() -> Publication:
         cached = store.get("publication")
         if not fresh(cached):
             cached = build_publication(utcnow())
+            cached.history = None  # only a refresh worker builds warm: do not hold the counts
             store["publication"] = cached
-            store["derived"] = {}
+            store["derived"] = _derived_cache()
         return cached
     finally:
         _REBUILD_LOCK.release()
@@ -1409,9 +1663,12 @@ def _stored_publication(store: dict, max_age: int) -> Publication | None:
             return None
         cached_pub = store.get("publication")
         if cached_pub is None or _as_utc(newest) > _as_utc(cached_pub.built_at):
-            cached_pub = stored.load_newest()
+            loaded = stored.load_newest()
+            if loaded is None:  # stored in another layout (another release): build here meanwhile
+                return None
+            cached_pub = loaded
             store["publication"] = cached_pub
-            store["derived"] = {}
+            store["derived"] = _derived_cache()
         return cached_pub
     finally:
         _REBUILD_LOCK.release()
@@ -1424,7 +1681,19 @@ def cached(pub: Publication, key: tuple, make):
     store = current_app.extensions.setdefault("civic_dashboards", {})
     if store.get("publication") is not pub:
         return make()
-    derived = store.setdefault("derived", {})
-    if key not in derived:
-        derived[key] = make()
-    return derived[key]
+    derived = store.setdefault("derived", _derived_cache())
+    try:
+        return derived[key]
+    except KeyError:
+        derived[key] = value = make()
+        return value
+
+
+# Things derived from one publication kept per app server: the pages' figures and slices, the
+# most recently used first. Bounded, so that a crawler walking every filter combination between
+# two refreshes cannot fill the memory.
+DERIVED_KEEP = 256
+
+
+def _derived_cache() -> LRUCache:
+    return LRUCache(maxsize=DERIVED_KEEP)

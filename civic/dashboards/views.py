@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 import click
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
@@ -17,7 +16,6 @@ from civic.dashboards import figures, lookups, queries
 from civic.dashboards.forms import FilterForm
 from civic.dashboards.metrics import PERIODS
 from civic.dashboards.permissions import default_area_code
-from civic.extensions import db
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboard", cli_group="dashboards")
 NAVIGATION.append(NavItem("Dashboards", "dashboards.overview", Permission.DASHBOARDS_DASHBOARD_VIEW, prefixes=("dashboards.",)))
@@ -84,11 +82,20 @@ def _charts(board: queries.Dashboard) -> dict[str, _Chart]:
     return {name: _Chart(fig.to_plotly_json()) for name, fig in charts.items()}
 
 
+def _filter_key(filters: queries.Filters) -> tuple:
+    return filters.area.code, filters.period, filters.consultation_slug
+
+
+def _board(pub, filters: queries.Filters) -> queries.Dashboard:
+    """The page's slice of the publication, made once per publication (pages and CSVs)."""
+    return queries.cached(pub, ("board", *_filter_key(filters)), lambda: queries.dashboard(pub, filters))
+
+
 def _page(pub, form, filters, status=200):
     if filters is None:
         return render_template("dashboards/dashboard.html", form=form, board=None, pub=pub), (400 if form.errors else 200)
-    board = queries.dashboard(pub, filters)
-    charts = queries.cached(pub, ("charts", filters.area.code, filters.period, filters.consultation_slug), lambda: _charts(board))
+    board = _board(pub, filters)
+    charts = queries.cached(pub, ("charts", *_filter_key(filters)), lambda: _charts(board))
     args = {"area": filters.area.code, "period": filters.period}
     if filters.consultation:
         args["consultation"] = filters.consultation.slug
@@ -250,7 +257,7 @@ def download(table: str):
         return _page(pub, form, filters)
     if (table in CONSULTATION_TABLES and not filters.consultation) or (table in SITE_TABLES and filters.consultation):
         abort(404)
-    board = queries.dashboard(pub, filters)
+    board = _board(pub, filters)
     header, rows = next((h, r) for name, h, r in _tables(board) if name == table)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -275,17 +282,7 @@ def refresh(loop: bool, every: int | None):
     """Build the dashboards' publication and store it for every app server to read."""
     from flask import current_app
 
-    from civic.core.models import utcnow
-    from civic.dashboards import store
+    from civic.dashboards import worker
 
     every = every or max(5, current_app.config.get("DASHBOARD_MAX_AGE_SECONDS", 60) // 2)
-    while True:
-        started = time.monotonic()
-        pub = queries.build_publication(utcnow())
-        store.store(pub)
-        took = time.monotonic() - started
-        click.echo(f"dashboards: publication of {len(pub.cells):,} cells stored in {took:.1f} s")
-        if not loop:
-            return
-        db.session.remove()
-        time.sleep(max(0.0, every - took))
+    worker.run(loop, every, click.echo)

@@ -224,3 +224,21 @@ def add_demo_content(seed: int = 5) -> str:
         add_decision(outcome, now - timedelta(days=rng.uniform(1, 100)), hours=rng.uniform(0.2, 40), subject_id=i)
     db.session.commit()
     return consultation.slug
+
+
+def count_statements(fn) -> int:
+    """The statements ``fn`` sends to the database (a transaction's BEGIN is not one)."""
+    from sqlalchemy import event
+
+    count = []
+
+    def listener(conn, cursor, statement, *args):
+        if statement != "BEGIN":
+            count.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(count)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from civic.core.models import utcnow
 from civic.dashboards import metrics, queries
 from civic.dashboards.metrics import NOT_STATED, PERIODS, group_of
@@ -99,3 +101,13 @@ def test_periods_start_no_earlier_than_the_first_activity():
     today, first = date(2026, 11, 27), date(2026, 11, 20)
     assert PERIODS["90d"].window(today, first) == (first, today)
     assert PERIODS["30d"].previous(today, first) is None
+
+
+@pytest.mark.parametrize("day", [date(2026, 1, 15), date(2026, 7, 15), date(2026, 3, 28), date(2026, 10, 24)])
+def test_a_london_day_ends_at_london_midnight_in_summer_and_winter(day):
+    from civic.dashboards.queries import london_day, london_day_end
+
+    end = london_day_end(day.toordinal())
+    assert london_day(end) == day.toordinal() + 1
+    assert london_day(end - timedelta(microseconds=1)) == day.toordinal()
+    assert end.utcoffset() == timedelta(0)
