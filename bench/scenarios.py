@@ -123,6 +123,15 @@ SCENARIOS: list[Scenario] = [
         warm_up=5,
         paced_rps=20,
     ),
+    Scenario(
+        "officer dashboard (busiest consultation)",
+        endpoint="dashboards.consultation",
+        path=lambda facts, actor, n: f"/dashboard/consultations/{facts.extra['hot_ideas_consultation_slug']}",
+        people="officers",
+        pool=1,
+        warm_up=5,
+        paced_rps=20,  # issue 6: the busiest consultation's dashboard, p95 under 150 ms
+    ),
     # Moderation: the public policy page (figures by month through disclosure control) and an
     # officer's queue (whatever the dataset has pending or reported; empty on a plain dataset).
     Scenario("moderation policy page", endpoint="moderation.policy", path="/moderation/policy"),
