@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, Integer, Select, case, cast, exists, func, literal, null, select, tuple_, union_all
+from sqlalchemy import ARRAY, Date, Integer, Select, any_, case, cast, exists, func, literal, null, select, tuple_, union_all
 
 from civic.accounts.demographics import DIMENSIONS, PREFER_NOT_TO_SAY
 from civic.accounts.models import User, UserRole
@@ -121,8 +121,8 @@ def _activity_rows(span: Span = EVERYTHING):
             part = part.where(q.c.occurred_at >= span.since)
         if span.until is not None:
             part = part.where(q.c.occurred_at < span.until)
-        if span.users is not None:
-            part = part.where(q.c.user_id.in_(span.users))
+        if span.users is not None:  # one array parameter however many (PostgreSQL)
+            part = part.where(q.c.user_id == any_(literal(list(span.users), ARRAY(Integer))))
         parts.append(part)
     return union_all(*parts).subquery()
 

@@ -397,3 +397,14 @@ class TestWarmCounts:
         assert (("reg", top), (registrations,)) not in warm.relations  # they no longer agree: not said
         assert (("reg", top), (registrations,)) in cold.relations
         protect_linked(warm.values, warm.relations, warm.published, limit=warm.limit, zero_is_small=True, known=warm.known)
+
+    def test_any_number_of_people_active_since_the_cutoff_is_one_parameter(self, app, town):
+        """A cold count after a bulk import: everybody registered since the cutoff. PostgreSQL
+        takes at most 65,535 parameters; the people go as one array."""
+        from civic.dashboards import metrics
+
+        if db.engine.dialect.name != "postgresql":
+            return
+        span = metrics.Span(until=utcnow(), users=tuple(range(1, 70_001)))
+        rows = db.session.execute(metrics.last_active_days([date.today()], span)).all()
+        assert {row.user_id for row in rows} == {u.id for u in town}
