@@ -1632,7 +1632,6 @@ def current_publication() -> Publication:
             cached = build_publication(utcnow())
             cached.history = None  # only a refresh worker builds warm: do not hold the counts
             store["publication"] = cached
-            store["derived"] = _derived_cache()
         return cached
     finally:
         _REBUILD_LOCK.release()
@@ -1668,7 +1667,6 @@ def _stored_publication(store: dict, max_age: int) -> Publication | None:
                 return None
             cached_pub = loaded
             store["publication"] = cached_pub
-            store["derived"] = _derived_cache()
         return cached_pub
     finally:
         _REBUILD_LOCK.release()
@@ -1681,7 +1679,10 @@ def cached(pub: Publication, key: tuple, make):
     store = current_app.extensions.setdefault("civic_dashboards", {})
     if store.get("publication") is not pub:
         return make()
-    derived = store.setdefault("derived", _derived_cache())
+    owner, derived = store.get("derived") or (None, None)
+    if owner is not pub:  # made from another publication: start afresh
+        derived = _derived_cache()
+        store["derived"] = (pub, derived)
     try:
         return derived[key]
     except KeyError:

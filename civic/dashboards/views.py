@@ -8,6 +8,7 @@ import io
 import click
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from civic.areas.models import AreaLevel
 from civic.core.permissions import Permission, requires
@@ -35,7 +36,7 @@ def _area_choices(pub: queries.Publication):
 
 def _filters(pub, area_code=None, consultation_slug=None):
     """Parse the query string against the allow-lists: (form, filters or None)."""
-    form = FilterForm(request.args, _area_choices(pub), pub.consultations)
+    form = FilterForm(request.args, queries.cached(pub, ("area-choices",), lambda: _area_choices(pub)), pub.consultations)
     if area_code is not None:
         form.area.data = area_code
     if consultation_slug is not None:
@@ -92,28 +93,33 @@ def _board(pub, filters: queries.Filters) -> queries.Dashboard:
 
 
 def _page(pub, form, filters, status=200):
+    """The dashboard page. Its body depends on the publication and the filters only: it is
+    rendered once per publication and app server (a warm page is the layout around it)."""
     if filters is None:
-        return render_template("dashboards/dashboard.html", form=form, board=None, pub=pub), (400 if form.errors else 200)
+        body = Markup(render_template("dashboards/_board.html", form=form, board=None, pub=pub))  # noqa: S704 - autoescaped
+        return render_template("dashboards/dashboard.html", form=form, board=None, board_html=body), (400 if form.errors else 200)
     board = _board(pub, filters)
-    charts = queries.cached(pub, ("charts", *_filter_key(filters)), lambda: _charts(board))
+    body = queries.cached(pub, ("page", *_filter_key(filters)), lambda: _body(pub, form, board, filters))
+    return render_template("dashboards/dashboard.html", form=form, board=board, board_html=body), status
+
+
+def _body(pub, form, board: queries.Dashboard, filters: queries.Filters) -> Markup:
     args = {"area": filters.area.code, "period": filters.period}
     if filters.consultation:
         args["consultation"] = filters.consultation.slug
     link_args = {k: v for k, v in args.items() if k != "area"}
-    return (
-        render_template(
-            "dashboards/dashboard.html",
-            form=form,
-            board=board,
-            charts=charts,
-            pub=pub,
-            csv_args=args,
-            link_args=link_args,
-            summaries=figures,
-            period_label=PERIODS[filters.period].label,
-        ),
-        status,
+    html = render_template(
+        "dashboards/_board.html",
+        form=form,
+        board=board,
+        charts=_charts(board),
+        pub=pub,
+        csv_args=args,
+        link_args=link_args,
+        summaries=figures,
+        period_label=PERIODS[filters.period].label,
     )
+    return Markup(html)  # noqa: S704 - a template's autoescaped output
 
 
 @bp.route("")

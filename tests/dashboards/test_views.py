@@ -290,3 +290,30 @@ def test_consultation_page_queries_do_not_grow_with_questions_or_ideas(client, c
     db.session.commit()
     large = _statements(client, path)
     assert large == small
+
+
+def test_a_page_body_is_made_once_per_publication_and_filters(client, app, town, geography, officer, login_as, monkeypatch):
+    """A warm page is the layout around a body rendered once per publication and filters (its
+    figures included); anyone allowed who asks for the same filters is given the same body."""
+    from civic.dashboards import views
+
+    made = []
+    charts = views._charts
+    monkeypatch.setattr(views, "_charts", lambda board: made.append(board.filters.period) or charts(board))
+    monkeypatch.setitem(app.config, "DASHBOARD_MAX_AGE_SECONDS", 60)  # one publication for the test
+    monkeypatch.setitem(app.extensions, "civic_dashboards", {})
+    councillor = make_user("resident", "councillor", ward=geography.wards[0], email="cllr-body@example.org")
+    login_as(officer)
+    first = client.get("/dashboard/areas/E47900001?period=30d")
+    assert client.get("/dashboard/areas/E47900001?period=30d").status_code == 200
+    assert made == ["30d"]
+    client.get("/dashboard/areas/E47900001?period=90d")
+    assert made == ["30d", "90d"]
+    login_as(councillor)
+    again = client.get("/dashboard/areas/E47900001?period=30d")
+    assert made == ["30d", "90d"]
+    body = re.compile(r'<span class="govuk-caption-l">Participation dashboard</span>.*</main>', re.S)
+    assert body.search(first.text).group(0) == body.search(again.text).group(0)
+    app.extensions["civic_dashboards"]["publication"] = queries.build_publication()  # a new publication
+    client.get("/dashboard/areas/E47900001?period=30d")
+    assert made == ["30d", "90d", "30d"]
