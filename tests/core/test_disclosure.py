@@ -282,6 +282,20 @@ class TestConnectedParts:
         assert sum(1 for v in got.values() if v.secondary) > 10
 
 
+def _indexed(values, relations, published):
+    """The cells as the control indexes them: keys, index, value, shown, rels, member_of."""
+    keys = list(values)
+    index = {k: i for i, k in enumerate(keys)}
+    value = [values[k] for k in keys]
+    shown = [k in published for k in keys]
+    rels = [(index[t], tuple(index[p] for p in parts)) for t, parts in relations]
+    member_of = [[] for _ in keys]
+    for r, (t, parts) in enumerate(rels):
+        for m in (t, *parts):
+            member_of[m].append(r)
+    return keys, index, value, shown, rels, member_of
+
+
 def _full_replay(values, relations, published, cost, limit, zero_is_small, known=()):
     """The rounds as they were before the incremental replay: the whole interval attack
     (``_attack``) replayed on every cell after each round. The reference for the replay that
@@ -487,15 +501,7 @@ class TestWarmStart:
     @staticmethod
     def _exposed(values, relations, published, result, known=()):
         """What the control's own attacker pins in a result: it must be nothing."""
-        keys = list(values)
-        index = {k: i for i, k in enumerate(keys)}
-        value = [values[k] for k in keys]
-        shown = [k in published for k in keys]
-        rels = [(index[t], tuple(index[p] for p in parts)) for t, parts in relations]
-        member_of = [[] for _ in keys]
-        for r, (t, parts) in enumerate(rels):
-            for m in (t, *parts):
-                member_of[m].append(r)
+        _, index, value, shown, rels, member_of = _indexed(values, relations, published)
         primary = {index[k] for k, v in result.items() if v.value is None and not v.secondary}
         secondary = {index[k] for k, v in result.items() if v.secondary}
         exposed, _, _ = _attack(value, shown, primary, secondary, rels, member_of, 10, 0, {index[k] for k in known})
